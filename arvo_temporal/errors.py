@@ -1,0 +1,180 @@
+"""The one error tree of arvo_temporal.
+
+Arvo separates two kinds of failure (reference arvo.md §5.6). *Violations* mean the caller or the
+deployment is wrong (bad contract, bad config, bad subject, lock not acquired); they are raised to
+the caller, nothing is persisted, and on Temporal they cross the boundary as non-retryable
+``ApplicationError`` with ``type`` set to the violation's class name. Everything else that goes wrong
+inside a machine or a handler becomes a ``sys.<source>.error`` *event*, never an exception.
+
+Definition-time problems (a malformed event, contract, subject or machine) are ``ValueError``
+subclasses that name every offending field, so they can be caught either way::
+
+    ArvoError
+    ├── ArvoEventValidationError        (ValueError)  bad event fields, one entry per field
+    ├── ArvoContractError               (ValueError)  bad contract definition or version lookup
+    ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
+    ├── InvalidMachineDefinition        (ValueError)  statechart / Arvo machine checked at declaration
+    ├── ViolationError                                Arvo violations, raised to the caller
+    │   ├── ConfigViolation
+    │   ├── ContractViolation
+    │   ├── ExecutionViolation
+    │   └── TransactionViolation                      carries a TransactionCause
+    └── ExecutionClosedError                          the execution for a subject already finished
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ArvoContractError",
+    "ArvoError",
+    "ArvoEventValidationError",
+    "ConfigViolation",
+    "ContractViolation",
+    "ExecutionClosedError",
+    "ExecutionViolation",
+    "InvalidMachineDefinition",
+    "InvalidSubjectError",
+    "TransactionCause",
+    "TransactionViolation",
+    "ViolationError",
+    "is_violation",
+]
+
+
+class ArvoError(Exception):
+    """Root of every error raised by arvo_temporal."""
+
+
+class _FieldErrors(ArvoError, ValueError):
+    """An error that gathers one message per offending field, so the caller sees all of them."""
+
+    def __init__(self, what: str, errors: Mapping[str, str]) -> None:
+        self.errors: dict[str, str] = dict(errors)
+        details = "; ".join(f"{field}: {reason}" for field, reason in self.errors.items())
+        super().__init__(f"{what}: {details}" if details else what)
+
+
+class ArvoEventValidationError(_FieldErrors):
+    """Raised by ``ArvoEvent`` construction and parsing; ``errors`` maps field → reason."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("Invalid ArvoEvent", errors)
+
+
+class ArvoContractError(_FieldErrors):
+    """Raised when a contract definition is invalid or a version cannot be resolved."""
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, errors or {})
+
+
+class InvalidSubjectError(ArvoError, ValueError):
+    """Raised when an orchestration subject cannot be parsed or created; says why."""
+
+
+class InvalidMachineDefinition(ArvoError, ValueError):
+    """Raised at declaration time for a machine config that cannot run.
+
+    ``path`` is the location in the config (e.g. ``states.adding.on.evt.x.target``).
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ViolationError(ArvoError):
+    """Base of Arvo's violations: raised to the caller, never turned into events.
+
+    ``name`` follows Arvo (``ViolationError<Contract>``), and the message starts with it, so logs
+    and error payloads read the same as the TypeScript libraries'.
+    """
+
+    kind: str = "Violation"
+    is_arvo_violation_error = True
+
+    def __init__(self, message: str, *, metadata: Mapping[str, Any] | None = None) -> None:
+        self.name = f"ViolationError<{self.kind}>"
+        self.raw_message = message
+        self.metadata: dict[str, Any] | None = dict(metadata) if metadata is not None else None
+        super().__init__(f"{self.name} {message}")
+
+    @property
+    def message(self) -> str:
+        """The full message, ``ViolationError<Kind> <text>``."""
+        return str(self)
+
+
+class ConfigViolation(ViolationError):
+    """The deployment cannot handle the event (unknown type, machine or version)."""
+
+    kind = "Config"
+
+
+class ContractViolation(ViolationError):
+    """The event (or an emitted event) breaks its contract: dataschema or data."""
+
+    kind = "Contract"
+
+
+class ExecutionViolation(ViolationError):
+    """The execution cannot proceed: invalid subject, invalid ``parentSubject$$``, or a machine
+    action that raised a violation on purpose."""
+
+    kind = "Execution"
+
+
+class TransactionCause(str, enum.Enum):
+    """Why a :class:`TransactionViolation` was raised (Arvo's names)."""
+
+    READ_MACHINE_MEMORY_FAILURE = "READ_MACHINE_MEMORY_FAILURE"
+    LOCK_MACHINE_MEMORY_FAILURE = "LOCK_MACHINE_MEMORY_FAILURE"
+    WRITE_MACHINE_MEMORY_FAILURE = "WRITE_MACHINE_MEMORY_FAILURE"
+    LOCK_UNACQUIRED = "LOCK_UNACQUIRED"
+    INVALID_SUBJECT = "INVALID_SUBJECT"
+
+
+class TransactionViolation(ViolationError):
+    """Machine memory could not give its guarantees (lock, read or write failed)."""
+
+    kind = "OrchestratorTransaction"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: TransactionCause,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.cause = cause
+        super().__init__(f"[{cause.value}] {message}", metadata=metadata)
+
+
+class ExecutionClosedError(ArvoError):
+    """An event was sent for an execution that has already finished.
+
+    Raised by the Temporal client instead of silently starting a new execution with empty memory.
+    """
+
+    def __init__(self, subject: str, *, workflow_id: str) -> None:
+        self.subject = subject
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"the execution {workflow_id} for this subject has already finished; "
+            "events for a closed execution are refused"
+        )
+
+
+def is_violation(error: BaseException) -> bool:
+    """True for Arvo violations, including user-defined ones that follow Arvo's marker rule
+    (``is_arvo_violation_error`` true plus a non-empty ``name`` and message)."""
+    if isinstance(error, ViolationError):
+        return True
+    marker = getattr(error, "is_arvo_violation_error", False) or getattr(
+        error, "isArvoViolationError", False
+    )
+    return bool(marker) and bool(getattr(error, "name", "")) and bool(str(error))

@@ -1,0 +1,27 @@
+"""Shared test helpers: where the conformance vectors live and how a missing tool fails."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = Path(os.environ.get("ARVO_VECTORS", ROOT.parent / "shared" / "vectors"))
+
+
+def load_vector(relative: str) -> Any:
+    """Load one JSON vector file from ../shared/vectors; a missing file fails the test loudly."""
+    path = VECTORS / relative
+    if not path.is_file():
+        pytest.fail(f"conformance vector {path} is missing (set ARVO_VECTORS to the vectors folder)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def require_tool(name: str, found: bool, hint: str) -> None:
+    """A test that needs an external tool fails when it is missing (never skips)."""
+    if not found:
+        pytest.fail(f"{name} is required for this test but was not found: {hint}")
