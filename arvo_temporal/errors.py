@@ -1,10 +1,10 @@
 """The one error tree of arvo_temporal.
 
 Arvo separates two kinds of failure (reference arvo.md §5.6). *Violations* mean the caller or the
-deployment is wrong (bad contract, bad config, bad subject, lock not acquired); they are raised to
-the caller, nothing is persisted, and on Temporal they cross the boundary as non-retryable
-``ApplicationError`` with ``type`` set to the violation's class name. Everything else that goes wrong
-inside a machine or a handler becomes a ``sys.<source>.error`` *event*, never an exception.
+deployment is wrong (bad contract, bad config, bad subject, lock not acquired); they are raised
+to the caller, nothing is persisted, and on Temporal they cross the boundary as non-retryable
+``ApplicationError`` with ``type`` set to the violation's class name. Everything else that goes
+wrong inside a machine or a handler becomes a ``sys.<source>.error`` *event*, never an exception.
 
 Definition-time problems (a malformed event, contract, subject or machine) are ``ValueError``
 subclasses that name every offending field, so they can be caught either way::
@@ -12,8 +12,9 @@ subclasses that name every offending field, so they can be caught either way::
     ArvoError
     ├── ArvoEventValidationError        (ValueError)  bad event fields, one entry per field
     ├── ArvoContractError               (ValueError)  bad contract definition or version lookup
+    ├── DataValidationError             (ValueError)  event data that breaks its schema
     ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
-    ├── InvalidMachineDefinition        (ValueError)  statechart / Arvo machine checked at declaration
+    ├── InvalidMachineDefinition        (ValueError)  machine config refused at declaration
     ├── ViolationError                                Arvo violations, raised to the caller
     │   ├── ConfigViolation
     │   ├── ContractViolation
@@ -34,6 +35,7 @@ __all__ = [
     "ArvoEventValidationError",
     "ConfigViolation",
     "ContractViolation",
+    "DataValidationError",
     "ExecutionClosedError",
     "ExecutionViolation",
     "InvalidMachineDefinition",
@@ -70,6 +72,15 @@ class ArvoContractError(_FieldErrors):
 
     def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
         super().__init__(message, errors or {})
+
+
+class DataValidationError(ArvoError, ValueError):
+    """Event data failed its contract schema; ``issues`` lists ``(location, message)`` pairs."""
+
+    def __init__(self, message: str, issues: list[tuple[str, str]]) -> None:
+        self.issues = list(issues)
+        details = "; ".join(f"{where}: {what}" for where, what in self.issues)
+        super().__init__(f"{message}: {details}" if details else message)
 
 
 class InvalidSubjectError(ArvoError, ValueError):
@@ -128,7 +139,7 @@ class ExecutionViolation(ViolationError):
     kind = "Execution"
 
 
-class TransactionCause(str, enum.Enum):
+class TransactionCause(enum.StrEnum):
     """Why a :class:`TransactionViolation` was raised (Arvo's names)."""
 
     READ_MACHINE_MEMORY_FAILURE = "READ_MACHINE_MEMORY_FAILURE"

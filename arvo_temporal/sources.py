@@ -1,0 +1,78 @@
+"""Where ids and time come from.
+
+Everything that mints an event id, an event time or a subject's ``execution.id`` takes an
+``IdClockSource``. Outside Temporal the default draws uuid4 and reads the UTC clock; inside a
+workflow the adapter injects ``workflow.uuid4()`` / ``workflow.now()``, so replays produce the same
+ids and times (reference temporal.md §5). The pure core never calls ``uuid``/``datetime`` itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "SYSTEM_SOURCE",
+    "DeterministicSource",
+    "IdClockSource",
+    "SystemSource",
+    "format_arvo_time",
+]
+
+
+@runtime_checkable
+class IdClockSource(Protocol):
+    """Supplies fresh ids (lowercase canonical uuid4 text) and the current UTC time."""
+
+    def new_id(self) -> str:
+        """A fresh, unique id."""
+        ...
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class SystemSource:
+    """The default source: ``uuid.uuid4()`` and the system clock in UTC."""
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+SYSTEM_SOURCE = SystemSource()
+
+
+@dataclass
+class DeterministicSource:
+    """A repeatable source for tests and replays: uuid-shaped ids from a counter and a clock that
+    advances by ``step`` on every read."""
+
+    start: datetime = field(default_factory=lambda: datetime(2025, 1, 1, tzinfo=UTC))
+    step: timedelta = timedelta(milliseconds=1)
+    _ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 1 << 62)), repr=False)
+    _ticks: int = 0
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=next(self._ids), version=4))
+
+    def now(self) -> datetime:
+        moment = self.start + self.step * self._ticks
+        self._ticks += 1
+        return moment
+
+
+def format_arvo_time(moment: datetime) -> str:
+    """Format as Arvo does: ``YYYY-MM-DDTHH:MM:SS.mmm+00:00`` in real UTC (arvo.md §1.4).
+
+    A naive datetime is taken to be UTC already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"

@@ -1,0 +1,147 @@
+"""ArvoEvent ⇄ CloudEvents SDK (``cloudevents.core``, v2) and the HTTP bindings.
+
+Pure functions at the edge (style.md rule 11): inside the library an event is an ``ArvoEvent``;
+only sinks and ingress convert. What is worth knowing about the mapping:
+
+* ``time`` becomes a timezone-aware ``datetime`` in the SDK and comes back in Arvo's canonical form
+  ``YYYY-MM-DDTHH:MM:SS.mmm+00:00`` (same instant; a non-UTC offset is normalised to UTC).
+* Null Arvo extensions (``to``, ``parentid`` …) are omitted, as CloudEvents has no null
+  attributes, and restored as null on the way back.
+* HTTP binary mode carries attributes as ``ce-*`` headers, hence as text: ``executionunits`` is
+  turned back into a number, custom extensions come back as strings (CloudEvents' own rule).
+* Arvo's content type starts with ``application/cloudevents+json``, which HTTP receivers read as
+  *structured* mode. In binary mode it is therefore sent as ``application/json;charset=UTF-8;
+  profile=arvo`` and mapped back on receipt, so both directions stay spec-conformant and lossless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from arvo_temporal.errors import ArvoEventValidationError
+from arvo_temporal.events import ARVO_DATA_CONTENT_TYPE, ArvoEvent
+from arvo_temporal.sources import format_arvo_time
+
+__all__ = [
+    "ARVO_BINARY_CONTENT_TYPE",
+    "HttpMode",
+    "HttpRequestParts",
+    "from_cloudevent",
+    "from_http",
+    "to_cloudevent",
+    "to_http",
+]
+
+HttpMode = Literal["binary", "structured"]
+ARVO_BINARY_CONTENT_TYPE = "application/json;charset=UTF-8;profile=arvo"
+_FORMAT = JSONFormat()
+_CORE_ATTRIBUTES = (
+    "id",
+    "source",
+    "specversion",
+    "type",
+    "subject",
+    "datacontenttype",
+    "dataschema",
+)
+
+
+class HttpRequestParts:
+    """Headers and body of one HTTP request carrying an event (framework-neutral)."""
+
+    __slots__ = ("body", "headers")
+
+    def __init__(self, headers: dict[str, str], body: bytes) -> None:
+        self.headers = headers
+        self.body = body
+
+
+def to_cloudevent(event: ArvoEvent) -> CloudEvent:
+    """The event as a ``cloudevents.core.v1.event.CloudEvent`` (a fresh attribute dict, with
+    explicit ``id`` and ``time``, since the SDK writes defaults into the dict it is given)."""
+    attributes: dict[str, Any] = {}
+    for key in _CORE_ATTRIBUTES:
+        value = getattr(event, key)
+        if value is not None:
+            attributes[key] = value
+    attributes["time"] = datetime.fromisoformat(event.time)
+    for key, value in event.arvo_extensions.items():
+        if value is not None:
+            attributes[key] = value
+    return CloudEvent(attributes=attributes, data=dict(event.data))
+
+
+def _restore_number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
+
+
+def from_cloudevent(cloudevent: BaseCloudEvent) -> ArvoEvent:
+    """Rebuild an ``ArvoEvent`` from any ``cloudevents.core`` event.
+
+    Raises:
+        ArvoEventValidationError: when the CloudEvent is not a valid Arvo event (naming fields).
+    """
+    attributes = dict(cloudevent.get_attributes())
+    moment = attributes.pop("time", None)
+    if isinstance(moment, datetime):
+        attributes["time"] = format_arvo_time(moment)
+    elif moment is not None:
+        attributes["time"] = moment
+    if "executionunits" in attributes:
+        attributes["executionunits"] = _restore_number(attributes["executionunits"])
+    data = cloudevent.get_data()
+    if isinstance(data, (bytes, str)):
+        raise ArvoEventValidationError({"data": "must be a JSON object, got text or bytes"})
+    attributes["data"] = data if data is not None else {}
+    return ArvoEvent.from_json(attributes)
+
+
+def to_http(event: ArvoEvent, mode: HttpMode = "structured") -> HttpRequestParts:
+    """Headers and body for an HTTP POST in CloudEvents binary or structured mode."""
+    cloudevent = to_cloudevent(event)
+    if mode == "structured":
+        message = ce_http.to_structured(cloudevent, _FORMAT)
+        return HttpRequestParts(dict(message.headers), message.body)
+    attributes = dict(cloudevent.get_attributes())
+    for key, value in attributes.items():
+        if isinstance(value, bool):
+            # CloudEvents spells booleans "true"/"false" in headers (Python's str() would not).
+            attributes[key] = "true" if value else "false"
+    if event.datacontenttype == ARVO_DATA_CONTENT_TYPE:
+        attributes["datacontenttype"] = ARVO_BINARY_CONTENT_TYPE
+    cloudevent = CloudEvent(attributes=attributes, data=cloudevent.get_data())
+    message = ce_http.to_binary(cloudevent, _FORMAT)
+    return HttpRequestParts(dict(message.headers), message.body)
+
+
+def from_http(headers: Mapping[str, str], body: bytes) -> ArvoEvent:
+    """Parse an HTTP request in either mode (binary when ``ce-*`` headers are present).
+
+    Raises:
+        ArvoEventValidationError: for a body or headers that do not make a valid Arvo event.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    message = ce_http.HTTPMessage(headers=lowered, body=body)
+    try:
+        cloudevent = ce_http.from_http(message, _FORMAT, CloudEvent)
+    except (BaseCloudEventException, ValueError, TypeError, KeyError) as error:
+        raise ArvoEventValidationError({"cloudevent": str(error)}) from None
+    if cloudevent.get_datacontenttype() == ARVO_BINARY_CONTENT_TYPE:
+        attributes = dict(cloudevent.get_attributes())
+        attributes["datacontenttype"] = ARVO_DATA_CONTENT_TYPE
+        cloudevent = CloudEvent(attributes=attributes, data=cloudevent.get_data())
+    return from_cloudevent(cloudevent)
