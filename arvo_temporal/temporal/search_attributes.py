@@ -138,13 +138,13 @@ async def register_search_attributes(
     )
     wanted = {key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in keys}
     conflicts = {
-        name: IndexedValueType.Name(existing.custom_attributes[name])
+        name: _type_name(existing.custom_attributes[name])
         for name, value_type in wanted.items()
         if name in existing.custom_attributes and existing.custom_attributes[name] != value_type
     }
     if conflicts:
         described = ", ".join(
-            f"{name} is {current}, expected {IndexedValueType.Name(wanted[name])}"
+            f"{name} is {current}, expected {_type_name(wanted[name])}"
             for name, current in sorted(conflicts.items())
         )
         raise ConfigViolation(
@@ -167,3 +167,11 @@ async def register_search_attributes(
         if error.status != RPCStatusCode.ALREADY_EXISTS:
             raise
     return list(missing)
+
+
+def _type_name(value_type: int) -> str:
+    """``Keyword`` for the wire enum's 2, in the spelling users type; the enum name otherwise."""
+    try:
+        return _CLI_TYPE_NAMES[SearchAttributeIndexedValueType(value_type)]
+    except ValueError:
+        return IndexedValueType.Name(IndexedValueType.ValueType(value_type))
