@@ -204,6 +204,8 @@ def _validate_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         field = f"extensions.{key}"
         if not isinstance(key, str) or not _EXTENSION_KEY.match(key):
             errors[field] = "extension keys must match ^[a-z0-9]+$"
+        elif key in _ALL_KEYS:
+            errors[field] = "must not reuse the name of a CloudEvents or Arvo attribute"
         elif value is not None and not isinstance(value, (str, bool, int, float)):
             errors[field] = "extension values must be a string, boolean, number or null"
         else:

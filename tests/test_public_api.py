@@ -1,0 +1,60 @@
+"""The curated public API: importable, sorted, complete; and the pure core stays pure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import arvo_temporal
+
+# The names DESIGN.md promises from the top-level package.
+DESIGN_NAMES = [
+    "ArvoEvent",
+    "ArvoOrchestrationSubject",
+    "create_arvo_contract",
+    "create_arvo_event",
+    "create_arvo_orchestrator_contract",
+]
+
+
+def test_all_is_sorted_and_importable():
+    assert arvo_temporal.__all__ == sorted(arvo_temporal.__all__)
+    assert len(set(arvo_temporal.__all__)) == len(arvo_temporal.__all__)
+    for name in arvo_temporal.__all__:
+        assert hasattr(arvo_temporal, name), f"{name} is in __all__ but not importable"
+
+
+def test_all_is_complete():
+    public = {
+        name
+        for name, value in vars(arvo_temporal).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(arvo_temporal.__all__)
+
+
+def test_design_names_are_exported():
+    missing = [name for name in DESIGN_NAMES if name not in arvo_temporal.__all__]
+    assert not missing
+
+
+CORE_MODULES = [
+    "arvo_temporal",
+    "arvo_temporal.events",
+    "arvo_temporal.contracts",
+    "arvo_temporal.subject",
+    "arvo_temporal.factories",
+]
+
+
+def test_core_never_imports_temporalio():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {CORE_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m == 'temporalio' or m.startswith('temporalio.'))\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
