@@ -9,6 +9,7 @@ import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import activity, workflow
@@ -115,7 +116,10 @@ def test_cli_arguments_register_each_attribute():
         "--search-attribute",
         "ArvoInitiator=Keyword",
     ]
-    other = [SearchAttributeKey.for_int("Count"), SearchAttributeKey.for_keyword_list("Tags")]
+    other: list[SearchAttributeKey[Any]] = [
+        SearchAttributeKey.for_int("Count"),
+        SearchAttributeKey.for_keyword_list("Tags"),
+    ]
     assert search_attribute_cli_args(other) == [
         "--search-attribute",
         "Count=Int",
@@ -245,7 +249,7 @@ async def test_file_database_persists_executions_across_restarts(tmp_path):
     workflow_id = f"devserver-persist-{uuid.uuid4()}"
     async with DevServer.start(data_dir=data_dir) as server:
         assert server.db_path == data_dir.resolve() / "temporal.db"
-        assert server.db_path.is_file()
+        assert (data_dir / "temporal.db").is_file()
         client = await server.connect()
         await client.start_workflow(
             WaitForever.run, id=workflow_id, task_queue=f"arvo-test-{uuid.uuid4()}"
