@@ -311,8 +311,9 @@ class DevServer:
     async def _wait_until_ready(self, *, deadline: float, names: Sequence[str]) -> None:
         """Poll until a client connects and the namespace lists every search attribute.
 
-        An open port is not enough: the frontend accepts TCP before the namespace and the
-        search attributes are in place, and a test started then fails with "namespace not found".
+        An open port is not enough: the server opens its listener while it is still booting,
+        and a caller that came in before the namespace and its search attributes are in place
+        would fail with "namespace not found" or "unknown search attribute".
         """
         last_error: BaseException | None = None
         while True:
