@@ -1,0 +1,154 @@
+"""OpenTelemetry helpers shared by handlers and orchestrators (arvo.md §11).
+
+Only ``opentelemetry-api`` is used here: the library never configures a tracer provider,
+exporter or propagator globally. Without an SDK every span is non-recording and simply carries
+its parent's span context, so an incoming ``traceparent`` is copied onto the produced events —
+exactly what the conformance vectors recorded from TypeScript (a propagator, no provider). With
+an SDK a new span id is minted in the same trace.
+
+Which provider is used: an explicit ``tracer_provider`` argument, else the one installed with
+:func:`use_tracer_provider` for the current context (tests use this so nothing leaks into other
+tests), else OpenTelemetry's global provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
+
+from arvo_temporal.events import ArvoEvent
+
+__all__ = [
+    "TRACER_NAME",
+    "child_span",
+    "current_trace_headers",
+    "execution_span",
+    "get_tracer",
+    "log_to_span",
+    "set_emittable_attributes",
+    "use_tracer_provider",
+]
+
+TRACER_NAME = "arvo_temporal"
+
+# Arvo's span-kind attributes; CONSUMER spans are handlers, PRODUCER spans orchestrators.
+ARVO_SPAN_KIND = "arvo.span.kind"
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+_ARVO_KIND_BY_OTEL_KIND = {SpanKind.CONSUMER: "EVENT_HANDLER", SpanKind.PRODUCER: "ORCHESTRATOR"}
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_PROVIDER: ContextVar[TracerProvider | None] = ContextVar(
+    "arvo_temporal_tracer_provider", default=None
+)
+
+
+@contextmanager
+def use_tracer_provider(provider: TracerProvider | None) -> Iterator[None]:
+    """Use ``provider`` for arvo_temporal's spans in this context (and tasks started from it),
+    without touching OpenTelemetry's process-wide global."""
+    token = _PROVIDER.set(provider)
+    try:
+        yield
+    finally:
+        _PROVIDER.reset(token)
+
+
+def get_tracer(tracer_provider: TracerProvider | None = None) -> Tracer:
+    """The ``arvo_temporal`` tracer from the explicit, context or global provider."""
+    provider = tracer_provider if tracer_provider is not None else _PROVIDER.get()
+    return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
+
+
+def _parent_context(
+    event: ArvoEvent, inherit_from: Literal["EVENT", "CONTEXT"]
+) -> otel_context.Context:
+    """The consumed event's trace headers on top of the current context; the current context
+    alone when inheriting from it or when the event carries no ``traceparent``."""
+    current = otel_context.get_current()
+    if inherit_from != "EVENT" or not event.traceparent:
+        return current
+    carrier = {"traceparent": event.traceparent}
+    if event.tracestate:
+        carrier["tracestate"] = event.tracestate
+    return _PROPAGATOR.extract(carrier, context=current)
+
+
+@contextmanager
+def execution_span(
+    name: str,
+    *,
+    event: ArvoEvent,
+    kind: SpanKind,
+    inherit_from: Literal["EVENT", "CONTEXT"] = "EVENT",
+    attributes: Mapping[str, AttributeValue] | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Iterator[Span]:
+    """Open the span of one ``execute`` call, current for the body, ended on exit.
+
+    The parent comes from the consumed event's ``traceparent``/``tracestate`` (``"EVENT"``) or
+    from the ambient context (``"CONTEXT"``). The span gets the event as ``consumable.0.*``
+    attributes and Arvo's span-kind attributes (``arvo.span.kind`` defaults from ``kind``;
+    ``attributes`` are applied last and may override it). An exception escaping the body is
+    recorded and sets the status to ERROR, then propagates.
+    """
+    initial: dict[str, AttributeValue] = {
+        ARVO_SPAN_KIND: _ARVO_KIND_BY_OTEL_KIND.get(kind, "INTERNAL"),
+        OPENINFERENCE_SPAN_KIND: "CHAIN",
+    }
+    for key, value in event.otel_attributes.items():
+        initial[f"consumable.0.{key}"] = value
+    initial.update(attributes or {})
+    tracer = get_tracer(tracer_provider)
+    with tracer.start_as_current_span(
+        name,
+        context=_parent_context(event, inherit_from),
+        kind=kind,
+        attributes=initial,
+        record_exception=True,
+        set_status_on_exception=True,
+    ) as span:
+        yield span
+
+
+@contextmanager
+def child_span(
+    name: str,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+) -> Iterator[Span]:
+    """An INTERNAL span under the current one (lock, read, machine run, event creation, write).
+    Exceptions are recorded and re-raised like in :func:`execution_span`."""
+    with get_tracer(tracer_provider).start_as_current_span(
+        name, kind=SpanKind.INTERNAL, attributes=dict(attributes or {})
+    ) as span:
+        yield span
+
+
+def current_trace_headers() -> tuple[str | None, str | None]:
+    """W3C ``(traceparent, tracestate)`` of the current span, to stamp on produced events;
+    ``(None, None)`` when there is no valid span context (as Arvo writes null)."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent"), carrier.get("tracestate")
+
+
+def set_emittable_attributes(span: Span, events: Sequence[ArvoEvent]) -> None:
+    """Describe produced events on the span as ``emittables.<i>.<otel attribute>``."""
+    for index, event in enumerate(events):
+        for key, value in event.otel_attributes.items():
+            span.set_attribute(f"emittables.{index}.{key}", value)
+
+
+def log_to_span(span: Span, level: str, message: str) -> None:
+    """Library logging goes to the span as an event, as Arvo does (``log.severity``,
+    ``log.message``), so it is seen next to the execution it belongs to."""
+    span.add_event("log_message", {"log.severity": level, "log.message": message})
