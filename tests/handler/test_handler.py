@@ -387,3 +387,12 @@ async def test_missing_dataschema_is_logged_on_the_span(exporter: InMemorySpanEx
     (span,) = exporter.get_finished_spans()
     (log,) = [event for event in span.events if event.name == "log_message"]
     assert dict(log.attributes or {})["log.severity"] == "WARNING"
+
+
+async def test_without_sdk_the_incoming_traceparent_is_copied() -> None:
+    incoming = request(traceparent=TRACEPARENT, tracestate="vendor=abc")
+    (event,) = (await make_calculator_handler().execute(incoming)).events
+    assert (event.traceparent, event.tracestate) == (TRACEPARENT, "vendor=abc")
+    failing = request(data={"a": -1, "b": 0}, traceparent=TRACEPARENT)
+    (error,) = (await make_calculator_handler().execute(failing)).events
+    assert (error.traceparent, error.tracestate) == (TRACEPARENT, None)
