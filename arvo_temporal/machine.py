@@ -1,0 +1,251 @@
+"""Arvo machines: statecharts bound to a versioned orchestrator contract and its services.
+
+``setup_arvo_machine(contracts=..., actions=..., guards=...).create_machine(id=..., config=...)``
+mirrors Arvo's ``setupArvoMachine`` (arvo.md §5.7) and checks everything at declaration: the
+version belongs to the self contract, service contracts are distinct, statically known emitted
+types belong to a service contract, and the statechart itself is valid (unknown targets, actions
+and guards are refused with the path in the config).
+
+Beyond Arvo: ``after`` (delayed transitions) and named ``delays`` are allowed, because on Temporal
+they become durable timers; pass ``arvo_compatible=True`` to refuse them (and everything else
+TypeScript Arvo refuses) for machines that must stay portable to the TypeScript runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from arvo_temporal.contracts import VersionedArvoContract
+from arvo_temporal.errors import ConfigViolation, InvalidMachineDefinition
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.statechart import ActionArgs, Emit, Machine, assign
+from arvo_temporal.validation import InputValidation, validate_machine_input
+
+__all__ = [
+    "ENQUEUE_ACTION",
+    "EVENT_QUEUE_PATH",
+    "ArvoMachine",
+    "ArvoMachineSetup",
+    "enqueue_arvo_event",
+    "setup_arvo_machine",
+]
+
+ENQUEUE_ACTION = "enqueueArvoEvent"
+# Where Arvo keeps enqueued events in the context until the step ends (arvo.md §5.3).
+EVENT_QUEUE_PATH = ("arvo$$", "volatile$$", "eventQueue$$")
+_ARVO_FORBIDDEN_KEYS = frozenset({"invoke", "after", ENQUEUE_ACTION})
+
+RawEventSource = Mapping[str, Any] | Callable[[ActionArgs, Mapping[str, Any]], Mapping[str, Any]]
+
+
+def _queued(context: Mapping[str, Any]) -> list[Any]:
+    arvo = context.get("arvo$$") or {}
+    volatile = arvo.get("volatile$$") or {}
+    return list(volatile.get("eventQueue$$") or [])
+
+
+def enqueue_arvo_event(event: RawEventSource) -> Any:
+    """Arvo's ``enqueueArvoEvent``: queue a raw event (any type, no contract needed).
+
+    Queued events are emitted *after* every ``emit``-ted event of the same step, whatever the
+    order the actions ran in, as Arvo does. ``event`` is a raw event dict
+    (``{"type", "data", "to"?, "domain"?, ...}``) or ``(args, params) -> dict``.
+    """
+
+    def patch(args: ActionArgs, params: Mapping[str, Any]) -> dict[str, Any]:
+        raw = event(args, params) if callable(event) else event
+        queue = [*_queued(args.context), dict(raw)]
+        arvo = dict(args.context.get("arvo$$") or {})
+        arvo["volatile$$"] = {**(arvo.get("volatile$$") or {}), "eventQueue$$": queue}
+        return {"arvo$$": arvo}
+
+    return assign(patch)
+
+
+def _enqueue_named(args: ActionArgs, params: Mapping[str, Any]) -> Any:
+    """The built-in named action ``{"type": "enqueueArvoEvent", "params": <raw event>}``."""
+    return enqueue_arvo_event(dict(params))
+
+
+def _walk_states(config: Mapping[str, Any], path: str = "") -> list[tuple[str, Mapping[str, Any]]]:
+    found = [(path or "(root)", config)]
+    states = config.get("states")
+    if isinstance(states, Mapping):
+        for key, child in states.items():
+            if isinstance(child, Mapping):
+                found.extend(
+                    _walk_states(child, f"{path}.states.{key}" if path else f"states.{key}")
+                )
+    return found
+
+
+def _static_emit_types(value: Any) -> list[str]:
+    """Event types of ``emit`` builder objects with a fixed event, found anywhere in ``value``."""
+    if isinstance(value, Emit):
+        source = value.source
+        return [source["type"]] if isinstance(source, Mapping) else []
+    if isinstance(value, Mapping):
+        return [t for item in value.values() for t in _static_emit_types(item)]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _static_emit_types(item)]
+    return []
+
+
+def _has_parallel_states(config: Mapping[str, Any]) -> bool:
+    return any(state.get("type") == "parallel" for _, state in _walk_states(config))
+
+
+@dataclass(frozen=True)
+class ArvoMachine:
+    """A versioned Arvo machine: its statechart plus the contracts it speaks.
+
+    Attributes:
+        id: the machine id (also the statechart's root id).
+        version: the self contract version this machine implements.
+        self_contract: the orchestrator contract version (``arvo.orc.<name>``).
+        service_contracts: the contracts of the services it calls, by key.
+        logic: the compiled statechart.
+        requires_resource_locking: True with parallel states or a service version that emits
+            more than one type, where concurrent events could interleave (arvo.md §5.7).
+    """
+
+    id: str
+    version: str
+    self_contract: VersionedArvoContract
+    service_contracts: Mapping[str, VersionedArvoContract]
+    logic: Machine
+    requires_resource_locking: bool
+    config: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """The orchestrator's source, ``arvo.orc.<name>``."""
+        return self.self_contract.accepts_type
+
+    def validate_input(self, event: ArvoEvent) -> InputValidation:
+        """Seed 002's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""
+        return validate_machine_input(
+            event, self_contract=self.self_contract, service_contracts=self.service_contracts
+        )
+
+
+@dataclass(frozen=True)
+class ArvoMachineSetup:
+    """The result of :func:`setup_arvo_machine`; ``create_machine`` builds machines from it."""
+
+    self_contract: VersionedArvoContract
+    service_contracts: Mapping[str, VersionedArvoContract]
+    actions: Mapping[str, Any]
+    guards: Mapping[str, Any]
+    delays: Mapping[str, Any]
+    arvo_compatible: bool = False
+
+    def create_machine(
+        self,
+        *,
+        id: str,
+        config: Mapping[str, Any],
+        version: str | None = None,
+        context: Callable[[dict[str, Any]], dict[str, Any]] | Mapping[str, Any] | None = None,
+        output: Callable[..., Any] | None = None,
+    ) -> ArvoMachine:
+        """Compile ``config`` into an :class:`ArvoMachine`.
+
+        ``context`` builds the machine context from the init event's JSON (Arvo's ``input``);
+        ``output`` builds the machine output (the completion event's data) when it finishes.
+
+        Raises:
+            ConfigViolation: a version other than the self contract's, or a state using a key
+                TypeScript Arvo refuses while ``arvo_compatible`` is set.
+            InvalidMachineDefinition: the statechart or an emitted type is invalid (with the path).
+        """
+        if version is not None and version != self.self_contract.version:
+            raise ConfigViolation(
+                f"The machine version {version!r} must be the self contract's version "
+                f"{self.self_contract.version!r}"
+            )
+        if self.arvo_compatible:
+            for path, state in _walk_states(config):
+                forbidden = sorted(_ARVO_FORBIDDEN_KEYS & set(state))
+                if forbidden and path != "(root)":
+                    raise ConfigViolation(
+                        f"{path}: {forbidden} cannot be used in an Arvo machine (arvo_compatible)"
+                    )
+        service_types = {contract.accepts_type for contract in self.service_contracts.values()}
+        for event_type in _static_emit_types(config):
+            if event_type not in service_types:
+                raise InvalidMachineDefinition(
+                    f"emits {event_type!r}, which no service contract accepts "
+                    f"(known: {sorted(service_types)}); use enqueue_arvo_event for other events",
+                    path=f"machine {id}",
+                )
+        full_config = {**config, "id": id}
+        logic = Machine(
+            full_config,
+            actions={**self.actions, ENQUEUE_ACTION: _enqueue_named},
+            guards=self.guards,
+            delays=self.delays,
+            context=context,
+            output=output,
+        )
+        multi_emit = any(len(contract.emits) > 1 for contract in self.service_contracts.values())
+        return ArvoMachine(
+            id=id,
+            version=self.self_contract.version,
+            self_contract=self.self_contract,
+            service_contracts=dict(self.service_contracts),
+            logic=logic,
+            requires_resource_locking=_has_parallel_states(config) or multi_emit,
+            config=full_config,
+        )
+
+
+def setup_arvo_machine(
+    *,
+    contracts: Mapping[str, Any],
+    actions: Mapping[str, Any] | None = None,
+    guards: Mapping[str, Any] | None = None,
+    delays: Mapping[str, Any] | None = None,
+    arvo_compatible: bool = False,
+) -> ArvoMachineSetup:
+    """Arvo's ``setupArvoMachine``.
+
+    Args:
+        contracts: ``{"self": <orchestrator contract version>, "services": {key: <version>}}``.
+        actions: named action implementations (builders or ``fn(args, params)``).
+        guards: named guard implementations ``fn(args, params) -> bool``.
+        delays: named delays (milliseconds, or ``fn(args, params) -> ms``).
+        arvo_compatible: refuse what TypeScript Arvo refuses (``after``, ``delays``).
+
+    Raises:
+        ConfigViolation: as Arvo raises it (duplicate service uris, the self contract listed as
+            a service, an action named ``enqueueArvoEvent``, delays with ``arvo_compatible``).
+    """
+    self_contract = contracts.get("self")
+    services = contracts.get("services") or {}
+    if not isinstance(self_contract, VersionedArvoContract) or not self_contract.is_orchestrator:
+        raise ConfigViolation("contracts['self'] must be a version of an orchestrator contract")
+    if not isinstance(services, Mapping) or not all(
+        isinstance(contract, VersionedArvoContract) for contract in services.values()
+    ):
+        raise ConfigViolation("contracts['services'] must map keys to versioned contracts")
+    uris = [contract.uri for contract in services.values()]
+    duplicates = sorted({uri for uri in uris if uris.count(uri) > 1})
+    if duplicates:
+        raise ConfigViolation(f"Service contracts must have distinct uris, repeated: {duplicates}")
+    if self_contract.uri in uris:
+        raise ConfigViolation("The self contract cannot also be listed as a service contract")
+    if ENQUEUE_ACTION in (actions or {}):
+        raise ConfigViolation(f"'{ENQUEUE_ACTION}' is a reserved action name in Arvo machines")
+    if arvo_compatible and delays:
+        raise ConfigViolation("Arvo machines cannot declare delays (arvo_compatible)")
+    return ArvoMachineSetup(
+        self_contract=self_contract,
+        service_contracts=dict(services),
+        actions=dict(actions or {}),
+        guards=dict(guards or {}),
+        delays=dict(delays or {}),
+        arvo_compatible=arvo_compatible,
+    )

@@ -1,0 +1,61 @@
+"""What an orchestrator persists per subject (arvo.md §5.5): the machine memory record.
+
+One record per subject. A *normal* record holds the statechart snapshot and the events consumed
+and produced by the last call; a *failure* record marks an execution that raised an ordinary
+error, after which every later event for the subject is ignored. The JSON keys follow Arvo's
+names (camelCase) so records read the same as the TypeScript library's; the snapshot inside
+``state`` is our interpreter's, not XState's (a port needs an equivalent, not the same bytes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ErrorRecord", "MachineMemoryRecord", "RecordEvents"]
+
+ExecutionStatus = Literal["normal", "failure"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as Arvo spells it (camelCase keys)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RecordEvents(_Record):
+    """The event consumed by the last call and the events it produced (as JSON)."""
+
+    consumed: dict[str, Any]
+    produced: list[dict[str, Any]]
+
+
+class ErrorRecord(_Record):
+    """An error as stored in a failure record: its name, message and stack."""
+
+    name: str
+    message: str
+    stack: str | None = None
+
+
+class MachineMemoryRecord(_Record):
+    """The persisted state of one orchestration execution."""
+
+    execution_status: ExecutionStatus = Field(alias="executionStatus")
+    subject: str
+    init_event_id: str | None = Field(default=None, alias="initEventId")
+    parent_subject: str | None = Field(default=None, alias="parentSubject")
+    status: str | None = None
+    value: Any = None
+    state: dict[str, Any] | None = None
+    events: RecordEvents | None = None
+    machine_version: str | None = Field(default=None, alias="machineVersion")
+    error: ErrorRecord | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True for a failure record: later events for the subject are ignored."""
+        return self.execution_status == "failure"

@@ -1,0 +1,238 @@
+"""THE pure orchestration step (DESIGN.md, "the one rule of the architecture").
+
+``step`` is a function of (orchestrator settings, stored record or None, event, id/clock source)
+that returns the record to write, the events to emit and the outcome. It does no I/O, reads no
+clock and draws no ids itself; the in-process ``ArvoOrchestrator`` wraps it in lock → read →
+step → write → unlock, and the Temporal workflow calls it on each event of its inbox, holding the
+record in workflow state. Both drivers therefore produce the same events for the same input.
+
+The order follows arvo.md §5.2: subject check (``check_subject``, before any memory access),
+failure records and non-init events without state ignored, machine resolution by exact version,
+input validation, machine execution, completion, event building, the new record. Violations are
+raised and nothing is written; any other failure becomes a failure record plus
+``sys.<source>.error`` events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from arvo_temporal.contracts import PARENT_SUBJECT_KEY, error_to_data
+from arvo_temporal.domains import LOCAL, ORCHESTRATION_CONTEXT, DomainToken
+from arvo_temporal.engine import MachineExecutionEngine
+from arvo_temporal.errors import (
+    ConfigViolation,
+    ExecutionViolation,
+    InvalidSubjectError,
+    is_violation,
+)
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.orchestration.emission import (
+    EmissionContext,
+    build_events,
+    build_system_errors,
+    completion_raw_event,
+)
+from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord, RecordEvents
+from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.sources import IdClockSource
+from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
+
+if TYPE_CHECKING:
+    from arvo_temporal.registry import MachineRegistry
+
+__all__ = [
+    "EmissionDomains",
+    "OrchestratorSettings",
+    "StepOutcome",
+    "StepResult",
+    "check_subject",
+    "step",
+]
+
+
+@dataclass(frozen=True)
+class EmissionDomains:
+    """Default domain tokens per kind of emitted event (Arvo's ``defaultEventEmissionDomains``)."""
+
+    system_error: tuple[DomainToken, ...] = (ORCHESTRATION_CONTEXT,)
+    services: tuple[DomainToken, ...] = (LOCAL,)
+    complete: tuple[DomainToken, ...] = (ORCHESTRATION_CONTEXT,)
+
+
+@dataclass(frozen=True)
+class OrchestratorSettings:
+    """The static part of an orchestrator: its machines, engine, units and domain defaults."""
+
+    registry: MachineRegistry
+    engine: MachineExecutionEngine
+    execution_units: float | None = None
+    domains: EmissionDomains = field(default_factory=EmissionDomains)
+
+    @property
+    def source(self) -> str:
+        """``arvo.orc.<name>``."""
+        return self.registry.source
+
+    @property
+    def requires_resource_locking(self) -> bool:
+        """True when any machine needs a lock (parallel states or multi-emit services)."""
+        return any(machine.requires_resource_locking for machine in self.registry.machines)
+
+
+class StepOutcome(StrEnum):
+    """How a step ended."""
+
+    IGNORED = "ignored"
+    EXECUTED = "executed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The record to write (None: write nothing), the events to emit, and why."""
+
+    outcome: StepOutcome
+    result: OrchestratorResult
+    record: MachineMemoryRecord | None = None
+    reason: str = ""
+
+    @property
+    def events(self) -> list[ArvoEvent]:
+        """Every emitted event, in emission order."""
+        return self.result.all_events
+
+
+def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
+    """The subject check that precedes any memory access (arvo.md §5.2 step 2).
+
+    Returns the parsed subject, or None when the subject belongs to another orchestrator (the
+    event is then ignored).
+
+    Raises:
+        ExecutionViolation: when the subject is not an orchestration subject.
+    """
+    try:
+        subject = ArvoOrchestrationSubject.parse(event.subject)
+    except InvalidSubjectError:
+        raise ExecutionViolation(
+            f"Invalid event (id={event.id}) subject format. Expected an "
+            f"ArvoOrchestrationSubject but received '{event.subject}'. The subject must follow "
+            "the format specified by ArvoOrchestrationSubject schema"
+        ) from None
+    return subject if subject.orchestrator.name == source else None
+
+
+def _ignored(reason: str) -> StepResult:
+    return StepResult(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+
+
+def step(
+    settings: OrchestratorSettings,
+    *,
+    record: MachineMemoryRecord | None,
+    event: ArvoEvent,
+    subject: SubjectContent,
+    id_clock: IdClockSource,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
+) -> StepResult:
+    """Apply one event to one execution. ``subject`` is ``check_subject``'s result.
+
+    Raises:
+        ViolationError: ConfigViolation, ContractViolation, ExecutionViolation (nothing written).
+    """
+    source = settings.source
+    if record is not None and record.failed:
+        return _ignored("the execution failed earlier; later events are ignored")
+    parent_subject = record.parent_subject if record else None
+    init_event_id = record.init_event_id if record else None
+    if record is None and event.type != source:
+        return _ignored("no execution exists for this subject and the event is not an init")
+    if event.type == source:
+        parent = event.data.get(PARENT_SUBJECT_KEY)
+        parent_subject = parent if isinstance(parent, str) and parent else None
+        init_event_id = init_event_id or event.id
+
+    # The self contract for error events is known before resolution: all machines share it.
+    first = settings.registry.machines[0]
+    ctx = EmissionContext(
+        source=source,
+        execution_units=settings.execution_units,
+        consumed=event,
+        subject=subject,
+        parent_subject=parent_subject,
+        init_event_id=init_event_id,
+        self_contract=first.self_contract,
+        service_contracts=first.service_contracts,
+        id_clock=id_clock,
+        traceparent=traceparent,
+        tracestate=tracestate,
+    )
+    try:
+        machine = settings.registry.resolve_subject(subject)
+        if machine is None:
+            raise ConfigViolation(
+                "Machine resolution failed: No machine found matching orchestrator "
+                f"name='{subject.orchestrator.name}' and "
+                f"version='{subject.orchestrator.version}'."
+            )
+        ctx = replace(
+            ctx,
+            self_contract=machine.self_contract,
+            service_contracts=machine.service_contracts,
+        )
+        machine.validate_input(event).raise_for_violation()
+        executed = settings.engine.execute(
+            machine=machine, state=record.state if record else None, event=event
+        )
+        raw_events = list(executed.events)
+        if executed.final_output is not None:
+            complete_type = machine.self_contract.complete_event_type
+            assert complete_type is not None
+            raw_events.append(
+                completion_raw_event(
+                    executed.final_output,
+                    complete_type=complete_type,
+                    subject=subject,
+                    default_domains=settings.domains.complete,
+                )
+            )
+        events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
+    except Exception as error:
+        if is_violation(error):
+            raise
+        return _failure(ctx, settings, error)
+
+    new_record = MachineMemoryRecord(
+        execution_status="normal",
+        subject=event.subject,
+        init_event_id=init_event_id,
+        parent_subject=parent_subject,
+        status=executed.status,
+        value=executed.value,
+        state=executed.state,
+        events=RecordEvents(
+            consumed=event.to_json(), produced=[produced.to_json() for produced in events]
+        ),
+        machine_version=machine.version,
+    )
+    return StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), new_record)
+
+
+def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
+    failure = MachineMemoryRecord(
+        execution_status="failure",
+        subject=ctx.consumed.subject,
+        error=ErrorRecord(
+            name=type(error).__name__,
+            message=str(error),
+            stack=error_to_data(error)["errorStack"],
+        ),
+    )
+    events = build_system_errors(ctx, error, domains=settings.domains.system_error)
+    return StepResult(
+        StepOutcome.FAILED, OrchestratorResult.from_events(events), failure, str(error)
+    )

@@ -1,0 +1,210 @@
+"""ArvoOrchestrator: the in-process driver around the pure orchestration step.
+
+``execute(event)`` does what Arvo's orchestrator does (arvo.md §5.2) on any ``MachineMemory``:
+subject check → lock (only when a machine requires it) → read → ``step`` → write → unlock, inside
+an OpenTelemetry PRODUCER span whose parent is the event's ``traceparent``. The Temporal workflow
+runs the very same ``step``; this driver is for tests, scripts and request-scoped use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Literal
+
+from opentelemetry.trace import SpanKind
+
+from arvo_temporal import telemetry
+from arvo_temporal.domains import DomainToken
+from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine
+from arvo_temporal.errors import TransactionCause, TransactionViolation, is_violation
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.memory import MachineMemory
+from arvo_temporal.orchestration.record import MachineMemoryRecord
+from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.step import (
+    EmissionDomains,
+    OrchestratorSettings,
+    StepOutcome,
+    check_subject,
+    step,
+)
+from arvo_temporal.registry import MachineRegistry
+from arvo_temporal.sources import SYSTEM_SOURCE, IdClockSource
+
+__all__ = ["ArvoOrchestrator", "create_arvo_orchestrator"]
+
+
+class ArvoOrchestrator:
+    """Executes events for one orchestrator (all versions of its machine) against a memory."""
+
+    def __init__(
+        self,
+        *,
+        registry: MachineRegistry,
+        memory: MachineMemory[MachineMemoryRecord],
+        execution_engine: MachineExecutionEngine | None = None,
+        execution_units: float | None = None,
+        requires_resource_locking: bool | None = None,
+        domains: EmissionDomains | None = None,
+        id_clock: IdClockSource = SYSTEM_SOURCE,
+    ) -> None:
+        self.settings = OrchestratorSettings(
+            registry=registry,
+            engine=execution_engine or StatechartExecutionEngine(),
+            execution_units=execution_units,
+            domains=domains or EmissionDomains(),
+        )
+        self.memory = memory
+        self.id_clock = id_clock
+        self.requires_resource_locking = (
+            self.settings.requires_resource_locking
+            if requires_resource_locking is None
+            else requires_resource_locking
+        )
+
+    @property
+    def source(self) -> str:
+        """``arvo.orc.<name>``: the topic the orchestrator listens on."""
+        return self.settings.source
+
+    @property
+    def registry(self) -> MachineRegistry:
+        """The machine versions this orchestrator serves."""
+        return self.settings.registry
+
+    async def execute(
+        self, event: ArvoEvent, *, inherit_from: Literal["EVENT", "CONTEXT"] = "EVENT"
+    ) -> OrchestratorResult:
+        """Process one event.
+
+        Raises:
+            ViolationError: Config/Contract/Execution/TransactionViolation; nothing is written.
+        """
+        uri = self.registry.machines[0].self_contract.uri
+        with telemetry.execution_span(
+            f"Orchestrator<{uri}>@{event.type}",
+            event=event,
+            kind=SpanKind.PRODUCER,
+            inherit_from=inherit_from,
+        ) as span:
+            subject = check_subject(event, self.source)
+            if subject is None:
+                telemetry.log_to_span(span, "WARNING", "event subject names another orchestrator")
+                return OrchestratorResult.empty()
+            span.set_attribute("arvo.parsed.subject.orchestrator.name", subject.orchestrator.name)
+            span.set_attribute(
+                "arvo.parsed.subject.orchestrator.version", subject.orchestrator.version
+            )
+            acquired = await self._lock(event.subject) if self.requires_resource_locking else False
+            try:
+                record = await self._read(event.subject)
+                traceparent, tracestate = telemetry.current_trace_headers()
+                with telemetry.child_span("machine.step"):
+                    outcome = step(
+                        self.settings,
+                        record=record,
+                        event=event,
+                        subject=subject,
+                        id_clock=self.id_clock,
+                        traceparent=traceparent,
+                        tracestate=tracestate,
+                    )
+                if outcome.record is not None:
+                    previous = None if outcome.outcome is StepOutcome.FAILED else record
+                    await self._write(event.subject, outcome.record, previous)
+                status = outcome.record.status if outcome.record else None
+                span.set_attribute("arvo.orchestration.status", status or outcome.outcome.value)
+                span.set_attribute(
+                    "arvo.handler.execution.status",
+                    "failure" if outcome.outcome is StepOutcome.FAILED else "normal",
+                )
+                telemetry.set_emittable_attributes(span, outcome.events)
+                return outcome.result
+            finally:
+                if acquired:
+                    await self._unlock(event.subject)
+
+    async def _lock(self, subject: str) -> bool:
+        with telemetry.child_span("memory.lock"):
+            try:
+                acquired = await self.memory.lock(subject)
+            except Exception as error:
+                if is_violation(error):
+                    raise
+                raise TransactionViolation(
+                    f"Error acquiring lock on the machine memory: {error}",
+                    cause=TransactionCause.LOCK_MACHINE_MEMORY_FAILURE,
+                ) from error
+        if not acquired:
+            raise TransactionViolation(
+                f"Lock on subject {subject[:48]}… is held by another execution",
+                cause=TransactionCause.LOCK_UNACQUIRED,
+            )
+        return True
+
+    async def _read(self, subject: str) -> MachineMemoryRecord | None:
+        with telemetry.child_span("memory.read"):
+            try:
+                return await self.memory.read(subject)
+            except Exception as error:
+                raise TransactionViolation(
+                    f"Error reading the machine memory: {error}",
+                    cause=TransactionCause.READ_MACHINE_MEMORY_FAILURE,
+                ) from error
+
+    async def _write(
+        self, subject: str, record: MachineMemoryRecord, previous: MachineMemoryRecord | None
+    ) -> None:
+        with telemetry.child_span("memory.write"):
+            try:
+                await self.memory.write(subject, record, previous)
+            except Exception as error:
+                raise TransactionViolation(
+                    f"Error writing the machine memory: {error}",
+                    cause=TransactionCause.WRITE_MACHINE_MEMORY_FAILURE,
+                ) from error
+
+    async def _unlock(self, subject: str) -> None:
+        # Tolerant on release (seed 004): the lock's TTL frees it if this fails.
+        with telemetry.child_span("memory.unlock"), contextlib.suppress(Exception):
+            await self.memory.unlock(subject)
+
+
+def create_arvo_orchestrator(
+    *,
+    memory: MachineMemory[MachineMemoryRecord],
+    machines: Sequence[ArvoMachine],
+    execution_units: float | None = None,
+    requires_resource_locking: bool | None = None,
+    domains: EmissionDomains | None = None,
+    default_event_emission_domains: dict[str, list[DomainToken]] | None = None,
+    execution_engine: MachineExecutionEngine | None = None,
+    id_clock: IdClockSource = SYSTEM_SOURCE,
+) -> ArvoOrchestrator:
+    """Arvo's ``createArvoOrchestrator``: one orchestrator over every version of one machine.
+
+    ``default_event_emission_domains`` takes Arvo's shape (``{"systemError": [...],
+    "services": [...], "complete": [...]}``) as an alternative to ``domains``.
+
+    Raises:
+        ConfigViolation: no machines, different sources, or duplicate versions.
+    """
+    if domains is None and default_event_emission_domains is not None:
+        defaults = EmissionDomains()
+        given = default_event_emission_domains
+        domains = EmissionDomains(
+            system_error=tuple(given.get("systemError", defaults.system_error)),
+            services=tuple(given.get("services", defaults.services)),
+            complete=tuple(given.get("complete", defaults.complete)),
+        )
+    return ArvoOrchestrator(
+        registry=MachineRegistry(*machines),
+        memory=memory,
+        execution_engine=execution_engine,
+        execution_units=execution_units,
+        requires_resource_locking=requires_resource_locking,
+        domains=domains,
+        id_clock=id_clock,
+    )
