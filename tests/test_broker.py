@@ -11,7 +11,7 @@ from arvo_temporal.broker import EventHandlerLike, SimpleEventBroker
 from arvo_temporal.events import ArvoEvent, create_arvo_event
 from arvo_temporal.orchestration.result import OrchestratorResult
 from tests.fixtures.anchors import CLIENT, FIXED_TIME
-from tests.handler.calculator import make_calculator_handler
+from tests.fixtures.services import make_calculator_handler
 
 Respond = Callable[[ArvoEvent], list[ArvoEvent]]
 

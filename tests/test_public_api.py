@@ -12,14 +12,30 @@ import arvo_temporal
 DESIGN_NAMES = [
     "ArvoEvent",
     "ArvoOrchestrationSubject",
+    "ArvoOrchestrator",
+    "MachineExecutionEngine",
+    "MachineRegistry",
+    "OrchestratorResult",
+    "SimpleEventBroker",
+    "SimpleMachineMemory",
     "create_arvo_contract",
     "create_arvo_event",
+    "create_arvo_event_handler",
+    "create_arvo_orchestrator",
     "create_arvo_orchestrator_contract",
+    "setup_arvo_machine",
 ]
 
 
+def _isort_key(name: str) -> tuple[int, str]:
+    # ruff's RUF022 order: CONSTANTS, then Classes, then functions.
+    if name.isupper():
+        return (0, name)
+    return (1, name) if name[0].isupper() else (2, name)
+
+
 def test_all_is_sorted_and_importable():
-    assert arvo_temporal.__all__ == sorted(arvo_temporal.__all__)
+    assert arvo_temporal.__all__ == sorted(arvo_temporal.__all__, key=_isort_key)
     assert len(set(arvo_temporal.__all__)) == len(arvo_temporal.__all__)
     for name in arvo_temporal.__all__:
         assert hasattr(arvo_temporal, name), f"{name} is in __all__ but not importable"
@@ -45,6 +61,16 @@ CORE_MODULES = [
     "arvo_temporal.contracts",
     "arvo_temporal.subject",
     "arvo_temporal.factories",
+    "arvo_temporal.statechart",
+    "arvo_temporal.orchestration",
+    "arvo_temporal.machine",
+    "arvo_temporal.engine",
+    "arvo_temporal.registry",
+    "arvo_temporal.orchestrator",
+    "arvo_temporal.memory",
+    "arvo_temporal.handler",
+    "arvo_temporal.broker",
+    "arvo_temporal.telemetry",
 ]
 
 

@@ -32,7 +32,7 @@ from arvo_temporal.sources import DeterministicSource
 from arvo_temporal.subject import ArvoOrchestrationSubject
 from arvo_temporal.telemetry import use_tracer_provider
 from tests.fixtures.anchors import CLIENT, approval, calculator, multi
-from tests.handler.calculator import make_calculator_handler
+from tests.fixtures.services import make_calculator_handler
 
 SUCCESS = "evt.calculator.add.success"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -17,7 +17,7 @@ from arvo_temporal.orchestration.result import DEFAULT_BUCKET
 from arvo_temporal.telemetry import use_tracer_provider
 from tests.conftest import load_vector
 from tests.fixtures.anchors import FIXED_TIME
-from tests.handler.calculator import EXECUTION_UNITS, make_calculator_handler
+from tests.fixtures.services import EXECUTION_UNITS, make_calculator_handler
 from tests.vector_match import Matcher
 
 TRANSCRIPTS = load_vector("arvo-ts-v3/handler-transcripts.json")

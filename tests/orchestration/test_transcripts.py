@@ -18,7 +18,7 @@ from arvo_temporal.orchestrator import create_arvo_orchestrator
 from tests.conftest import load_vector
 from tests.fixtures.anchors import FIXED_TIME
 from tests.fixtures.machines import BUILDERS, EXECUTION_UNITS
-from tests.fixtures.services import build_calculator
+from tests.fixtures.services import make_calculator_handler
 from tests.vector_match import EMBEDDED_TOKEN, TOKEN, Matcher
 
 TRANSCRIPTS = load_vector("arvo-ts-v3/orchestrator-transcripts.json")["transcripts"]
@@ -156,7 +156,7 @@ async def test_orchestrator_transcript(transcript):
         )
         for name, build in BUILDERS.items()
     }
-    executors["handler com.calculator.add"] = build_calculator()
+    executors["handler com.calculator.add"] = make_calculator_handler()
     produced: dict[str, ArvoEvent] = {}
 
     for step in transcript["steps"]:
