@@ -30,7 +30,7 @@ _BUILDER_KINDS: Final = {Assign: ASSIGN, Emit: EMIT, Raise: RAISE}
 
 
 def _fail(message: str, path: str) -> InvalidMachineDefinition:
-    return InvalidMachineDefinition(message, path=path)
+    return InvalidMachineDefinition(message, path=path.lstrip("."))
 
 
 def _is_number(value: object) -> bool:
