@@ -62,7 +62,7 @@ def test_lost_inline_logic_is_refused(fixture: str, path: str, words: str) -> No
 
 def test_builtin_action_types_from_a_definition_are_refused() -> None:
     config = {"initial": "s", "states": {"s": {"entry": [{"type": "xstate.raise"}]}}}
-    with pytest.raises(InvalidMachineDefinition, match="built-in xstate.raise") as caught:
+    with pytest.raises(InvalidMachineDefinition, match=r"built-in xstate\.raise") as caught:
         Machine(config)
     assert caught.value.path == "states.s.entry[0]"
 
