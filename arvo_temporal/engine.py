@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from arvo_temporal.events import ArvoEvent
+from arvo_temporal.statechart import Effects, Snapshot, send, start
 
 if TYPE_CHECKING:
     from arvo_temporal.machine import ArvoMachine
@@ -23,7 +24,9 @@ __all__ = [
     "MachineExecutionEngine",
     "MachineExecutionResult",
     "StatechartExecutionEngine",
+    "TimerCapableEngine",
     "completion_output",
+    "pending_timers",
 ]
 
 
@@ -56,8 +59,29 @@ class MachineExecutionEngine(Protocol):
         machine: ArvoMachine,
         state: Mapping[str, Any] | None,
         event: ArvoEvent,
+        now_ms: float = 0,
     ) -> MachineExecutionResult:
-        """Start (``state`` is None) or resume the machine and process ``event``."""
+        """Start (``state`` is None) or resume the machine and process ``event``.
+
+        ``now_ms`` is the current time in epoch milliseconds (the workflow's clock on Temporal),
+        used only to stamp delayed transitions; engines without timers may ignore it.
+        """
+        ...
+
+
+@runtime_checkable
+class TimerCapableEngine(MachineExecutionEngine, Protocol):
+    """An engine whose machines can schedule delayed transitions (statechart ``after``)."""
+
+    def fire_timer(
+        self,
+        *,
+        machine: ArvoMachine,
+        state: Mapping[str, Any],
+        timer_event: Mapping[str, Any],
+        now_ms: float,
+    ) -> MachineExecutionResult:
+        """Deliver a due timer's event to the machine restored from ``state``."""
         ...
 
 
@@ -85,6 +109,14 @@ def _drain_queue(context: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     return {**context, "arvo$$": cleaned}, queue
 
 
+def pending_timers(state: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The pending delayed transitions stored in a statechart snapshot, earliest first."""
+    if not state:
+        return []
+    timers = [dict(timer) for timer in state.get("timers") or [] if isinstance(timer, Mapping)]
+    return sorted(timers, key=lambda timer: float(timer.get("due_ms", 0)))
+
+
 class StatechartExecutionEngine:
     """The default engine: our pure statechart interpreter with Arvo's calling pattern."""
 
@@ -104,8 +136,6 @@ class StatechartExecutionEngine:
             ValueError: a new execution started by an event other than the init event.
             Exception: whatever a machine action or guard raises, unchanged.
         """
-        from arvo_temporal.statechart import Snapshot, send, start
-
         payload = event.to_json()
         if state is None:
             if event.type != machine.source:
@@ -113,19 +143,36 @@ class StatechartExecutionEngine:
                     f"Invalid initialization event: a new execution of {machine.source} must "
                     f"start with {machine.source}, got {event.type}"
                 )
-            previous_output = None
             snapshot, effects = start(machine.logic, payload, now_ms=now_ms)
-        else:
-            restored = Snapshot.from_json(state)
-            previous_output = restored.output
-            snapshot, effects = send(machine.logic, restored, payload, now_ms=now_ms)
-        context, queued = _drain_queue(snapshot.context)
-        persisted = snapshot.to_json()
-        persisted["context"] = context
-        return MachineExecutionResult(
-            state=persisted,
-            events=[*(dict(raw) for raw in effects.emitted), *queued],
-            final_output=completion_output(snapshot.output, previous_output),
-            status=snapshot.status,
-            value=persisted["value"],
-        )
+            return _result(snapshot, effects, previous_output=None)
+        restored = Snapshot.from_json(state)
+        snapshot, effects = send(machine.logic, restored, payload, now_ms=now_ms)
+        return _result(snapshot, effects, previous_output=restored.output)
+
+    def fire_timer(
+        self,
+        *,
+        machine: ArvoMachine,
+        state: Mapping[str, Any],
+        timer_event: Mapping[str, Any],
+        now_ms: float,
+    ) -> MachineExecutionResult:
+        """Deliver a due timer; a stale one (its state already left) changes nothing."""
+        restored = Snapshot.from_json(state)
+        snapshot, effects = send(machine.logic, restored, timer_event, now_ms=now_ms)
+        return _result(snapshot, effects, previous_output=restored.output)
+
+
+def _result(
+    snapshot: Snapshot, effects: Effects, *, previous_output: Any
+) -> MachineExecutionResult:
+    context, queued = _drain_queue(snapshot.context)
+    persisted = snapshot.to_json()
+    persisted["context"] = context
+    return MachineExecutionResult(
+        state=persisted,
+        events=[*(dict(raw) for raw in effects.emitted), *queued],
+        final_output=completion_output(snapshot.output, previous_output),
+        status=snapshot.status,
+        value=persisted["value"],
+    )

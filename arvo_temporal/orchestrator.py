@@ -16,8 +16,14 @@ from opentelemetry.trace import SpanKind
 
 from arvo_temporal import telemetry
 from arvo_temporal.domains import DomainToken
-from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine
-from arvo_temporal.errors import TransactionCause, TransactionViolation, is_violation
+from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine, pending_timers
+from arvo_temporal.errors import (
+    ExecutionViolation,
+    InvalidSubjectError,
+    TransactionCause,
+    TransactionViolation,
+    is_violation,
+)
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.memory import MachineMemory
@@ -29,11 +35,28 @@ from arvo_temporal.orchestration.step import (
     StepOutcome,
     check_subject,
     step,
+    step_timer,
 )
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sources import SYSTEM_SOURCE, IdClockSource
+from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 
 __all__ = ["ArvoOrchestrator", "create_arvo_orchestrator"]
+
+
+def check_subject_or_raise(subject: str, source: str) -> SubjectContent:
+    """The parsed subject, which must belong to ``source``.
+
+    Raises:
+        ExecutionViolation: for an invalid subject or one of another orchestrator.
+    """
+    try:
+        parsed = ArvoOrchestrationSubject.parse(subject)
+    except InvalidSubjectError as error:
+        raise ExecutionViolation(str(error)) from None
+    if parsed.orchestrator.name != source:
+        raise ExecutionViolation(f"the subject belongs to {parsed.orchestrator.name}, not {source}")
+    return parsed
 
 
 class ArvoOrchestrator:
@@ -110,6 +133,7 @@ class ArvoOrchestrator:
                         id_clock=self.id_clock,
                         traceparent=traceparent,
                         tracestate=tracestate,
+                        now_ms=self.id_clock.now().timestamp() * 1000,
                     )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
@@ -125,6 +149,43 @@ class ArvoOrchestrator:
             finally:
                 if acquired:
                     await self._unlock(event.subject)
+
+    async def fire_due_timers(self, subject: str) -> OrchestratorResult:
+        """Deliver every delayed transition (``after``) of ``subject`` that is due by the clock.
+
+        The Temporal driver does this with durable timers; in process, call it when you want time
+        to pass (a scheduler, a test advancing a ``DeterministicSource``). Each timer is one step.
+        """
+        parsed = check_subject_or_raise(subject, self.source)
+        events = []
+        acquired = await self._lock(subject) if self.requires_resource_locking else False
+        try:
+            while True:
+                record = await self._read(subject)
+                now_ms = self.id_clock.now().timestamp() * 1000
+                due = [
+                    timer
+                    for timer in pending_timers(record.state if record else None)
+                    if float(timer["due_ms"]) <= now_ms
+                ]
+                if record is None or not due:
+                    break
+                outcome = step_timer(
+                    self.settings,
+                    record=record,
+                    timer_event=due[0]["event"],
+                    subject=parsed,
+                    id_clock=self.id_clock,
+                    now_ms=now_ms,
+                )
+                if outcome.record is None:
+                    break
+                await self._write(subject, outcome.record, record)
+                events.extend(outcome.events)
+        finally:
+            if acquired:
+                await self._unlock(subject)
+        return OrchestratorResult.from_events(events)
 
     async def _lock(self, subject: str) -> bool:
         with telemetry.child_span("memory.lock"):

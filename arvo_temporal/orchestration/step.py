@@ -15,13 +15,14 @@ raised and nothing is written; any other failure becomes a failure record plus
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from arvo_temporal.contracts import PARENT_SUBJECT_KEY, error_to_data
 from arvo_temporal.domains import LOCAL, ORCHESTRATION_CONTEXT, DomainToken
-from arvo_temporal.engine import MachineExecutionEngine
+from arvo_temporal.engine import MachineExecutionEngine, MachineExecutionResult, TimerCapableEngine
 from arvo_temporal.errors import (
     ConfigViolation,
     ExecutionViolation,
@@ -50,6 +51,7 @@ __all__ = [
     "StepResult",
     "check_subject",
     "step",
+    "step_timer",
 ]
 
 
@@ -138,8 +140,10 @@ def step(
     id_clock: IdClockSource,
     traceparent: str | None = None,
     tracestate: str | None = None,
+    now_ms: float = 0,
 ) -> StepResult:
-    """Apply one event to one execution. ``subject`` is ``check_subject``'s result.
+    """Apply one event to one execution. ``subject`` is ``check_subject``'s result; ``now_ms``
+    (epoch milliseconds from the driver's clock) stamps timers scheduled by ``after``.
 
     Raises:
         ViolationError: ConfigViolation, ContractViolation, ExecutionViolation (nothing written).
@@ -186,40 +190,120 @@ def step(
         )
         machine.validate_input(event).raise_for_violation()
         executed = settings.engine.execute(
-            machine=machine, state=record.state if record else None, event=event
+            machine=machine, state=record.state if record else None, event=event, now_ms=now_ms
         )
-        raw_events = list(executed.events)
-        if executed.final_output is not None:
-            complete_type = machine.self_contract.complete_event_type
-            assert complete_type is not None
-            raw_events.append(
-                completion_raw_event(
-                    executed.final_output,
-                    complete_type=complete_type,
-                    subject=subject,
-                    default_domains=settings.domains.complete,
-                )
-            )
+        raw_events = _with_completion(
+            executed,
+            complete_type=machine.self_contract.complete_event_type,
+            subject=subject,
+            settings=settings,
+        )
         events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
     except Exception as error:
         if is_violation(error):
             raise
         return _failure(ctx, settings, error)
+    return _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
 
+
+def _with_completion(
+    executed: MachineExecutionResult,
+    *,
+    complete_type: str | None,
+    subject: SubjectContent,
+    settings: OrchestratorSettings,
+) -> list[dict[str, Any]]:
+    raw_events = [dict(raw) for raw in executed.events]
+    if executed.final_output is not None:
+        assert complete_type is not None, "an orchestrator contract always has a complete type"
+        raw_events.append(
+            completion_raw_event(
+                executed.final_output,
+                complete_type=complete_type,
+                subject=subject,
+                default_domains=settings.domains.complete,
+            )
+        )
+    return raw_events
+
+
+def _executed(
+    ctx: EmissionContext,
+    executed: MachineExecutionResult,
+    events: list[ArvoEvent],
+    *,
+    consumed: ArvoEvent,
+    machine_version: str,
+) -> StepResult:
     new_record = MachineMemoryRecord(
         execution_status="normal",
-        subject=event.subject,
-        init_event_id=init_event_id,
-        parent_subject=parent_subject,
+        subject=consumed.subject,
+        init_event_id=ctx.init_event_id,
+        parent_subject=ctx.parent_subject,
         status=executed.status,
         value=executed.value,
         state=executed.state,
         events=RecordEvents(
-            consumed=event.to_json(), produced=[produced.to_json() for produced in events]
+            consumed=consumed.to_json(), produced=[produced.to_json() for produced in events]
         ),
-        machine_version=machine.version,
+        machine_version=machine_version,
     )
     return StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), new_record)
+
+
+def step_timer(
+    settings: OrchestratorSettings,
+    *,
+    record: MachineMemoryRecord | None,
+    timer_event: Mapping[str, Any],
+    subject: SubjectContent,
+    id_clock: IdClockSource,
+    now_ms: float,
+) -> StepResult:
+    """Deliver a due delayed transition (statechart ``after``) to the execution.
+
+    A timer is not an Arvo event, so it runs in the context of the last consumed event: emitted
+    events inherit its ``accesscontrol`` and name it as ``parentid``, and the record keeps it as
+    ``events.consumed``. A stale timer, or one for a finished execution, changes nothing.
+    """
+    engine = settings.engine
+    if record is None or record.failed or record.status != "active" or record.events is None:
+        return _ignored("no active execution for this timer")
+    if not isinstance(engine, TimerCapableEngine):
+        return _ignored("the execution engine does not support timers")
+    machine = settings.registry.resolve_subject(subject)
+    if machine is None or record.state is None:
+        return _ignored("no machine for this timer")
+    consumed = ArvoEvent.from_json(record.events.consumed)
+    ctx = EmissionContext(
+        source=settings.source,
+        execution_units=settings.execution_units,
+        consumed=consumed,
+        subject=subject,
+        parent_subject=record.parent_subject,
+        init_event_id=record.init_event_id,
+        self_contract=machine.self_contract,
+        service_contracts=machine.service_contracts,
+        id_clock=id_clock,
+        traceparent=consumed.traceparent,
+        tracestate=consumed.tracestate,
+    )
+    try:
+        executed = engine.fire_timer(
+            machine=machine, state=record.state, timer_event=timer_event, now_ms=now_ms
+        )
+        raw_events = _with_completion(
+            executed,
+            complete_type=machine.self_contract.complete_event_type,
+            subject=subject,
+            settings=settings,
+        )
+        events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
+    except Exception as error:
+        if is_violation(error):
+            raise
+        return _failure(ctx, settings, error)
+    return _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:

@@ -188,7 +188,7 @@ class ScriptedEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[bool, str]] = []
 
-    def execute(self, *, machine, state, event) -> MachineExecutionResult:
+    def execute(self, *, machine, state, event, now_ms=0) -> MachineExecutionResult:
         self.calls.append((state is None, event.type))
         if state is None:
             return MachineExecutionResult(
@@ -257,3 +257,79 @@ async def test_without_an_sdk_the_incoming_traceparent_is_copied():
     orchestrator = create_arvo_orchestrator(memory=SimpleMachineMemory(), machines=[build_adder()])
     (produced,) = (await orchestrator.execute(init)).events
     assert produced.traceparent == incoming
+
+
+class ManualClock:
+    """An id/clock source whose time only moves when the test says so."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.moment = datetime(2025, 1, 1, tzinfo=UTC)
+        self.ids = 0
+
+    def new_id(self) -> str:
+        import uuid
+
+        self.ids += 1
+        return str(uuid.UUID(int=self.ids, version=4))
+
+    def now(self):
+        return self.moment
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.moment += timedelta(**delta)
+
+
+class TimedOut(BaseModel):
+    timed_out: bool
+
+
+def build_waiter():
+    contract = create_arvo_orchestrator_contract(
+        uri="#/test/waiter",
+        name="waiter",
+        versions={"1.0.0": {"init": Empty, "complete": TimedOut}},
+    )
+    setup = setup_arvo_machine(
+        contracts={"self": contract.version("1.0.0"), "services": {"tick": ticker.version("1.0.0")}}
+    )
+    machine = setup.create_machine(
+        id="waiter",
+        context=lambda event: {"timed_out": False},
+        output=lambda context: {"timed_out": context["timed_out"]},
+        config={
+            "initial": "waiting",
+            "states": {
+                "waiting": {
+                    "after": {"5000": {"target": "done", "actions": assign({"timed_out": True})}},
+                    "on": {"evt.ticker.tick.success": "done"},
+                },
+                "done": {"type": "final"},
+            },
+        },
+    )
+    return contract, machine
+
+
+async def test_in_process_timers_fire_when_due():
+    contract, machine = build_waiter()
+    clock = ManualClock()
+    memory = SimpleMachineMemory()
+    orchestrator = create_arvo_orchestrator(memory=memory, machines=[machine], id_clock=clock)
+    init = ArvoOrchestratorEventFactory(contract.version("1.0.0"), id_clock=clock).init(
+        source="com.test.client", data={"parentSubject$$": None}
+    )
+    await orchestrator.execute(init)
+    (timer,) = (await memory.read(init.subject)).state["timers"]
+    assert timer["delay_ms"] == 5000
+    clock.advance(seconds=1)
+    assert (await orchestrator.fire_due_timers(init.subject)).all_events == []
+    clock.advance(seconds=5)
+    (done,) = (await orchestrator.fire_due_timers(init.subject)).events
+    assert done.type == "arvo.orc.waiter.done" and done.data == {"timed_out": True}
+    assert done.parentid == init.id
+    record = await memory.read(init.subject)
+    assert record.status == "done" and record.state["timers"] == []
