@@ -116,8 +116,8 @@ class Snapshot:
             raise ValueError("snapshot context must be an object")
         if status not in STATUSES:
             raise ValueError(f"snapshot status must be one of {sorted(STATUSES)}, got {status!r}")
-        raw_timers = data.get("timers") or ()
-        raw_history = data.get("history") or {}
+        raw_timers = data.get("timers", ())
+        raw_history = data.get("history", {})
         if not isinstance(raw_timers, list | tuple) or not isinstance(raw_history, Mapping):
             raise ValueError("snapshot timers must be a list and history an object")
         history: dict[str, tuple[str, ...]] = {}
