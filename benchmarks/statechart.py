@@ -68,7 +68,11 @@ def main(argv: list[str]) -> None:
     print(f"statechart 3-state cycle, N={n}, Python {platform.python_version()}")
     print(f"  live:       {live:12,.0f} transitions/s")
     print(f"  roundtrip:  {roundtrip:12,.0f} transitions/s (JSON snapshot round trip per event)")
-    print(json.dumps({"transitions_per_s_live": round(live), "transitions_per_s_roundtrip": round(roundtrip)}))
+    print(
+        json.dumps(
+            {"transitions_per_s_live": round(live), "transitions_per_s_roundtrip": round(roundtrip)}
+        )
+    )
 
 
 if __name__ == "__main__":
