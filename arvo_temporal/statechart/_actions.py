@@ -121,7 +121,9 @@ def assign(source: AssignSource) -> Assign:
 
 
 def emit(event: EventSource) -> Emit:
-    """Build an ``emit`` action: ``event`` is a dict with a ``type`` or ``(args, params) -> dict``.
+    """Build an ``emit`` action: ``event`` is a dict with a ``type``, or ``(args, params) -> dict``.
+
+    Emitted events are effects of the step, in action execution order.
     """
     return Emit(event)
 

@@ -258,16 +258,20 @@ class Step:
         for target in targets:
             node = self.nodes[target]
             if node.kind == HISTORY:
-                remembered = history.get(node.id)
-                found = (
-                    [self.machine.index_of(i) for i in remembered]
-                    if remembered
-                    else self._expand(node.history_default, history)
+                found = self._remembered(node, history) or self._expand(
+                    node.history_default, history
                 )
             else:
                 found = [target]
             out.extend(i for i in found if i not in out)
         return out
+
+    def _remembered(
+        self, node: StateNode, history: Mapping[str, tuple[str, ...]]
+    ) -> list[int] | None:
+        """What a history state remembers, as node indexes (None if it remembers nothing)."""
+        remembered = history.get(node.id)
+        return [self.machine.index_of(i) for i in remembered] if remembered else None
 
     def entry_states(self, transitions: list[Transition]) -> tuple[int, ...]:
         """States to enter, in document order (§3 point 6)."""
@@ -314,12 +318,7 @@ class Step:
         nodes = self.nodes
         node = nodes[index]
         if node.kind == HISTORY:
-            remembered = history.get(node.id)
-            states = (
-                [self.machine.index_of(i) for i in remembered]
-                if remembered
-                else list(node.history_default)
-            )
+            states = self._remembered(node, history) or list(node.history_default)
             for state in states:
                 enter |= nodes[state].bit
                 enter = self._add_descendants(state, history, enter)
@@ -331,10 +330,18 @@ class Step:
             enter |= nodes[node.initial].bit
             enter = self._add_descendants(node.initial, history, enter)
         elif node.kind == PARALLEL:
-            for region in node.children:
-                if not enter & nodes[region].desc_mask:
-                    enter |= nodes[region].bit
-                    enter = self._add_descendants(region, history, enter)
+            enter = self._fill_regions(node, history, enter)
+        return enter
+
+    def _fill_regions(
+        self, node: StateNode, history: Mapping[str, tuple[str, ...]], enter: int
+    ) -> int:
+        """Enter every region of a parallel state that nothing entered yet (§3 point 6)."""
+        nodes = self.nodes
+        for region in node.children:
+            if not enter & nodes[region].desc_mask:
+                enter |= nodes[region].bit
+                enter = self._add_descendants(region, history, enter)
         return enter
 
     def _add_ancestors(
@@ -350,11 +357,7 @@ class Step:
             if reentry == NO_DOMAIN or node.bit & nodes[reentry].desc_mask:
                 enter |= node.bit
             if node.kind == PARALLEL:
-                # Entering deep into one region also enters the other regions (§3 point 6).
-                for region in node.children:
-                    if not enter & nodes[region].desc_mask:
-                        enter |= nodes[region].bit
-                        enter = self._add_descendants(region, history, enter)
+                enter = self._fill_regions(node, history, enter)
         return enter
 
     # -- microstep -------------------------------------------------------------------------------
