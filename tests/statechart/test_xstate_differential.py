@@ -9,6 +9,7 @@ fixtures. Missing node or node_modules fails these tests (``make node-deps`` ins
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -50,8 +51,9 @@ def _node(*args: str) -> Any:
     return json.loads(done.stdout)
 
 
-@pytest.fixture(scope="module")
-def xstate_truth() -> dict[str, Any]:
+@functools.cache
+def _xstate_truth() -> dict[str, Any]:
+    # Called from the tests (not a fixture) so that a missing tool fails each test, not its setup.
     return _node("run.mjs", str(SCENARIO_DIR))
 
 
@@ -62,8 +64,8 @@ def test_scenarios_cover_enough_ground() -> None:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
-def test_matches_xstate(scenario, xstate_truth) -> None:
-    expected = xstate_truth[scenario["name"]]
+def test_matches_xstate(scenario) -> None:
+    expected = _xstate_truth()[scenario["name"]]
     assert all(step["status"] != "error" for step in expected), "XState itself failed"
     for persist in (None, not scenario.get("timed", False)):
         steps = run_scenario(scenario, persist=persist)
