@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from arvo_temporal.errors import InvalidMachineDefinition
 from arvo_temporal.statechart._bind import Delay, Implementations
@@ -305,7 +305,7 @@ class _Compiler:
         self, node: StateNode, descriptor: str, value: object, path: str
     ) -> tuple[Transition, ...]:
         many = isinstance(value, Sequence) and not isinstance(value, str)
-        items: Sequence[object] = value if many else (value,)  # type: ignore[assignment]
+        items = cast("Sequence[object]", value) if many else (value,)
         out = []
         for i, item in enumerate(items):
             item_path = f"{path}[{i}]" if many else path
@@ -337,7 +337,7 @@ class _Compiler:
         if target is None or target == "":
             return None
         many = isinstance(target, Sequence) and not isinstance(target, str)
-        raw: Sequence[object] = target if many else (target,)  # type: ignore[assignment]
+        raw = cast("Sequence[object]", target) if many else (target,)
         if many and not raw:
             return None
         resolved = []
@@ -440,10 +440,11 @@ class _Compiler:
         if target is None:
             node.history_default = (parent.index,) if parent.kind == PARALLEL else (parent.initial,)
             return
-        raw = target if isinstance(target, list) else [target]
+        many = isinstance(target, Sequence) and not isinstance(target, str)
+        raw: Sequence[object] = target if many else [target]
         defaults = []
         for i, item in enumerate(raw):
-            item_path = f"{path}.target[{i}]" if isinstance(target, list) else f"{path}.target"
+            item_path = f"{path}.target[{i}]" if many else f"{path}.target"
             if not isinstance(item, str) or not item:
                 raise _fail("a history target must be a non-empty string", item_path)
             if item.startswith("#"):

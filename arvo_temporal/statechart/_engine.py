@@ -4,6 +4,12 @@ One :class:`Step` is the working state of a single ``start`` or ``send``: the co
 states (a bit mask), history memory, pending timers, emitted events and the internal queue. It
 follows XState 5.33.3's algorithm (itself the SCXML one) point by point, so its comments cite the
 rules of ``statecharts.md`` §3 rather than restate the code.
+
+Deliberate differences from XState: an exception from an action or guard propagates unchanged
+(XState wraps guard errors and turns failures into an ``error`` status); and eventless selection
+starts every step from document order, which is what XState does after restoring a snapshot (a
+long-lived XState actor would carry the entry order of earlier steps across events, visible only
+when several parallel regions have enabled ``always`` transitions at once).
 """
 
 from __future__ import annotations

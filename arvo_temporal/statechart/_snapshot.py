@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from arvo_temporal.statechart._args import Context, Event, StateValue
 
@@ -61,7 +61,7 @@ class Timer:
                 raise ValueError(f"timer {timer_id}: {name} must be a number, got {number!r}")
         if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
             raise ValueError(f"timer {timer_id}: event must be an object with a string type")
-        return cls(timer_id, delay, due, event)  # type: ignore[arg-type]
+        return cls(timer_id, cast(float, delay), cast(float, due), event)
 
 
 @dataclass(frozen=True, slots=True)
