@@ -10,8 +10,15 @@ declaration time; ``start`` and ``send`` are pure step functions returning a new
     snapshot, effects = start(machine, {"n": 1})
     snapshot, effects = send(machine, snapshot, {"type": "NEXT"}, now_ms=1000)
 
+Timers (``after``) are data: ``effects.scheduled`` / ``effects.cancelled`` and ``snapshot.timers``
+say what to wait for; deliver ``timer.event`` with ``send`` when it is due (``due_timers`` and
+``advance`` do this for a simulated clock). In JSON, guard combinators are written
+``{"type": "and" | "or", "guards": [...]}`` and ``{"type": "not", "guard": ...}``.
+
 The semantics follow XState 5.33.3 (``statecharts.md``); differential tests replay scenarios
-through real XState.
+through real XState. Configs exported from TypeScript must name their logic: traces of inline
+JavaScript (``null`` actions, ``"inline:..."`` markers, ``{"type": "xstate.assign"}``, the
+``machine.toJSON()`` format) are refused with the config path.
 """
 
 from arvo_temporal.errors import InvalidMachineDefinition
