@@ -20,7 +20,10 @@ subclasses that name every offending field, so they can be caught either way::
     │   ├── ContractViolation
     │   ├── ExecutionViolation
     │   └── TransactionViolation                      carries a TransactionCause
-    └── ExecutionClosedError                          the execution for a subject already finished
+    ├── ExecutionClosedError                          the execution for a subject already finished
+    ├── ExecutionNotFoundError                        no execution exists for a subject
+    ├── ExecutionFailedError                          the execution ended in failure (or rejection)
+    └── ExecutionCancelledError                       the execution was cancelled or timed out
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ __all__ = [
     "ConfigViolation",
     "ContractViolation",
     "DataValidationError",
+    "ExecutionCancelledError",
     "ExecutionClosedError",
+    "ExecutionFailedError",
+    "ExecutionNotFoundError",
     "ExecutionViolation",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
@@ -178,6 +184,35 @@ class ExecutionClosedError(ArvoError):
             f"the execution {workflow_id} for this subject has already finished; "
             "events for a closed execution are refused"
         )
+
+
+class ExecutionNotFoundError(ArvoError):
+    """No execution exists for the subject (it never started, or its history was deleted)."""
+
+    def __init__(self, subject: str, *, workflow_id: str) -> None:
+        self.subject = subject
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"no execution {workflow_id} exists for this subject; only an init event "
+            "can start one"
+        )
+
+
+class ExecutionFailedError(ArvoError):
+    """The execution ended in failure (a machine error) or was rejected (a violating init)."""
+
+    def __init__(self, message: str, *, workflow_id: str, status: str) -> None:
+        self.workflow_id = workflow_id
+        self.status = status
+        super().__init__(f"execution {workflow_id} {status}: {message}")
+
+
+class ExecutionCancelledError(ArvoError):
+    """The execution was cancelled (by a client or its execution timeout)."""
+
+    def __init__(self, message: str, *, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"execution {workflow_id} was cancelled: {message}")
 
 
 def is_violation(error: BaseException) -> bool:

@@ -46,11 +46,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EmissionDomains",
+    "ExecutionCancelled",
     "OrchestratorSettings",
     "StepOutcome",
     "StepResult",
     "check_subject",
     "step",
+    "step_cancel",
     "step_timer",
 ]
 
@@ -319,4 +321,51 @@ def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Except
     events = build_system_errors(ctx, error, domains=settings.domains.system_error)
     return StepResult(
         StepOutcome.FAILED, OrchestratorResult.from_events(events), failure, str(error)
+    )
+
+
+class ExecutionCancelled(Exception):
+    """Why a running execution was ended from outside (a client cancel or its timeout)."""
+
+
+def step_cancel(
+    settings: OrchestratorSettings,
+    *,
+    record: MachineMemoryRecord | None,
+    subject: SubjectContent,
+    id_clock: IdClockSource,
+    reason: str,
+) -> StepResult:
+    """End an active execution from outside: status ``cancelled``, and the initiator is told with
+    ``sys.<source>.error`` (errorName ``ExecutionCancelled``), routed as any system error."""
+    if record is None or record.failed or record.status != "active" or record.events is None:
+        return _ignored("no active execution to cancel")
+    machine = settings.registry.resolve_subject(subject) or settings.registry.machines[0]
+    consumed = ArvoEvent.from_json(record.events.consumed)
+    ctx = EmissionContext(
+        source=settings.source,
+        execution_units=settings.execution_units,
+        consumed=consumed,
+        subject=subject,
+        parent_subject=record.parent_subject,
+        init_event_id=record.init_event_id,
+        self_contract=machine.self_contract,
+        service_contracts=machine.service_contracts,
+        id_clock=id_clock,
+        traceparent=consumed.traceparent,
+        tracestate=consumed.tracestate,
+    )
+    events = build_system_errors(
+        ctx, ExecutionCancelled(reason), domains=settings.domains.system_error
+    )
+    cancelled = record.model_copy(
+        update={
+            "status": "cancelled",
+            "events": RecordEvents(
+                consumed=record.events.consumed, produced=[event.to_json() for event in events]
+            ),
+        }
+    )
+    return StepResult(
+        StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason
     )

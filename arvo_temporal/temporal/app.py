@@ -1,0 +1,196 @@
+"""ArvoApp: what one deployment serves — orchestrators, service handlers and sinks.
+
+The workflow needs each orchestrator's machines, and the activities need the handlers and sinks.
+Machines hold Python callables, which cannot travel in a workflow payload, so a worker registers
+its app in a process-wide registry that the workflow reads by (task queue, orchestrator source).
+The registry lives in ``arvo_temporal``, which the worker passes through the sandbox, so the
+sandboxed workflow sees the objects the worker registered (and nothing is re-imported per run).
+
+Routing of emitted events (used by the workflow and the dispatch activity):
+
+1. an event with a non-null ``domain`` goes to the sink of that domain (e.g. ``external`` for a
+   person), never to a service, as in Arvo's broker;
+2. otherwise, by ``to``: an orchestrator of this app → its workflow; a handler of this app → the
+   handler activity, whose results come back; anything else → the ``default`` sink.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine
+from arvo_temporal.errors import ConfigViolation
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.handler import ArvoEventHandler
+from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings
+from arvo_temporal.registry import MachineRegistry
+from arvo_temporal.temporal.sinks import EventSink, SinkRouter
+
+__all__ = [
+    "DEFAULT_TASK_QUEUE",
+    "ArvoApp",
+    "OrchestratorSpec",
+    "Route",
+    "register_app",
+    "registered_app",
+    "unregister_app",
+]
+
+DEFAULT_TASK_QUEUE = "arvo"
+Route = Literal["orchestrator", "handler", "sink"]
+
+
+@dataclass(frozen=True)
+class OrchestratorSpec:
+    """One orchestrator: every version of its machine plus how it runs.
+
+    Attributes:
+        machines: the machine versions (same source, distinct versions).
+        execution_units: Arvo's cost figure put on the events it emits.
+        execution_timeout: end an execution that has not finished in this time (status
+            ``cancelled``, initiator told with ``sys.<source>.error``); None for no limit.
+        domains: default emission domains.
+        engine: the machine execution engine.
+    """
+
+    machines: tuple[ArvoMachine, ...]
+    execution_units: float | None = None
+    execution_timeout: timedelta | None = None
+    domains: EmissionDomains = field(default_factory=EmissionDomains)
+    engine: MachineExecutionEngine = field(default_factory=StatechartExecutionEngine)
+
+    @property
+    def source(self) -> str:
+        """``arvo.orc.<name>``."""
+        return self.machines[0].source
+
+    def settings(self) -> OrchestratorSettings:
+        """The pure core's view of this orchestrator."""
+        return OrchestratorSettings(
+            registry=MachineRegistry(*self.machines),
+            engine=self.engine,
+            execution_units=self.execution_units,
+            domains=self.domains,
+        )
+
+
+def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
+    if isinstance(value, OrchestratorSpec):
+        return value
+    if isinstance(value, ArvoMachine):
+        return OrchestratorSpec(machines=(value,))
+    return OrchestratorSpec(machines=tuple(value))
+
+
+class ArvoApp:
+    """A deployable set of orchestrators, handlers and sinks.
+
+    Args:
+        orchestrators: ``OrchestratorSpec``s, or machines (one per orchestrator), or sequences of
+            machine versions of one orchestrator.
+        handlers: service handlers run as activities.
+        sinks: where events leaving the system go, by domain (``"default"`` for domain null).
+        task_queue: the task queue its workers poll and its workflows run on.
+
+    Raises:
+        ConfigViolation: two orchestrators or handlers with the same source.
+    """
+
+    def __init__(
+        self,
+        *,
+        orchestrators: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
+        handlers: Iterable[ArvoEventHandler] = (),
+        sinks: Mapping[str, EventSink] | None = None,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+    ) -> None:
+        self.task_queue = task_queue
+        self.orchestrators: dict[str, OrchestratorSpec] = {}
+        for value in orchestrators:
+            spec = _as_spec(value)
+            if spec.source in self.orchestrators:
+                raise ConfigViolation(f"Two orchestrators share the source {spec.source}")
+            spec.settings()  # validates versions and sources now, not on the first event
+            self.orchestrators[spec.source] = spec
+        self.handlers: dict[str, ArvoEventHandler] = {}
+        for handler in handlers:
+            if handler.source in self.handlers or handler.source in self.orchestrators:
+                raise ConfigViolation(f"Two services share the source {handler.source}")
+            self.handlers[handler.source] = handler
+        self.sinks = SinkRouter(dict(sinks or {}))
+        self._settings = {source: spec.settings() for source, spec in self.orchestrators.items()}
+
+    def settings_for(self, source: str) -> OrchestratorSettings:
+        """The orchestrator settings for a source.
+
+        Raises:
+            ConfigViolation: when this app has no such orchestrator.
+        """
+        try:
+            return self._settings[source]
+        except KeyError:
+            raise ConfigViolation(
+                f"No orchestrator {source} is registered in this worker "
+                f"(registered: {sorted(self._settings)})"
+            ) from None
+
+    def route(self, event: ArvoEvent) -> tuple[Route, str]:
+        """Where an emitted event goes, and the target (source or domain)."""
+        if event.domain is not None:
+            return "sink", event.domain
+        target = event.to or ""
+        if target in self.orchestrators:
+            return "orchestrator", target
+        if target in self.handlers:
+            return "handler", target
+        return "sink", "default"
+
+
+_registry: dict[tuple[str, str], ArvoApp] = {}
+_lock = threading.Lock()
+
+
+def register_app(app: ArvoApp) -> None:
+    """Make the app's orchestrators visible to workflows on its task queue in this process.
+
+    Raises:
+        ConfigViolation: another app already serves one of its orchestrators on that queue.
+    """
+    with _lock:
+        for source in app.orchestrators:
+            existing = _registry.get((app.task_queue, source))
+            if existing is not None and existing is not app:
+                raise ConfigViolation(
+                    f"{source} is already served on task queue {app.task_queue} by another app "
+                    "in this process"
+                )
+        for source in app.orchestrators:
+            _registry[(app.task_queue, source)] = app
+
+
+def unregister_app(app: ArvoApp) -> None:
+    """Forget an app (when its worker stops)."""
+    with _lock:
+        for source in app.orchestrators:
+            if _registry.get((app.task_queue, source)) is app:
+                del _registry[(app.task_queue, source)]
+
+
+def registered_app(task_queue: str, source: str) -> ArvoApp:
+    """The app serving an orchestrator on a task queue.
+
+    Raises:
+        ConfigViolation: no worker in this process registered it.
+    """
+    app = _registry.get((task_queue, source))
+    if app is None:
+        raise ConfigViolation(
+            f"No worker in this process serves {source} on task queue {task_queue}; "
+            "create_worker(app=...) registers it"
+        )
+    return app

@@ -1,0 +1,150 @@
+"""The payloads that cross Temporal's boundary: one frozen pydantic model per entry point
+(style.md rule 7), carried by ``pydantic_data_converter`` so they can grow without breaking."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.orchestration.record import MachineMemoryRecord
+from arvo_temporal.orchestration.result import OrchestratorResult
+
+__all__ = [
+    "CarriedState",
+    "DeliveryOutcome",
+    "DispatchBatch",
+    "DispatchReport",
+    "ExecutionStatus",
+    "ExecutionStatusView",
+    "ExecutionSummary",
+    "HandleRequest",
+    "HandleResponse",
+    "InboxItem",
+    "PendingTimer",
+    "Rejection",
+    "StoredOutcome",
+    "WorkflowInput",
+]
+
+ExecutionStatus = Literal["pending", "active", "done", "failed", "cancelled", "rejected"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class InboxItem(_Frozen):
+    """An event waiting to be applied, and how it arrived."""
+
+    event: ArvoEvent
+    via: Literal["signal", "update", "handler"] = "signal"
+
+
+class Rejection(_Frozen):
+    """An event that was not applied (a violation), kept for the ``status`` query and logs."""
+
+    event_id: str
+    event_type: str
+    error_type: str
+    message: str
+
+
+class StoredOutcome(_Frozen):
+    """The outcome of one applied event, kept so a repeated ``execute`` gets the same answer."""
+
+    result: OrchestratorResult | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+class CarriedState(_Frozen):
+    """Everything a run hands to the next one on continue-as-new."""
+
+    record: MachineMemoryRecord | None = None
+    inbox: list[InboxItem] = Field(default_factory=list)
+    seen: list[str] = Field(default_factory=list)
+    outcomes: dict[str, StoredOutcome] = Field(default_factory=dict)
+    rejections: list[Rejection] = Field(default_factory=list)
+    processed: int = 0
+    runs: int = 1
+    cancel_reason: str | None = None
+    deadline_ms: float | None = None
+
+
+class WorkflowInput(_Frozen):
+    """The start argument of ``ArvoMachineWorkflow``: whose execution it is."""
+
+    orchestrator: str
+    subject: str
+    carried: CarriedState | None = None
+
+
+class ExecutionSummary(_Frozen):
+    """What a finished workflow returns (and ``client.result`` reads)."""
+
+    subject: str
+    orchestrator: str
+    status: ExecutionStatus
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    value: Any = None
+    processed: int = 0
+
+
+class HandleRequest(_Frozen):
+    """Run one registered handler on one event (an activity)."""
+
+    handler: str
+    event: ArvoEvent
+
+
+class HandleResponse(_Frozen):
+    """The handler's result events."""
+
+    events: list[ArvoEvent]
+
+
+class DispatchBatch(_Frozen):
+    """The events one processed event sends out of the workflow, in emission order."""
+
+    source: str
+    events: list[ArvoEvent]
+    task_queue: str
+
+
+class DeliveryOutcome(_Frozen):
+    """Where one event went."""
+
+    event_id: str
+    route: Literal["orchestrator", "sink", "dropped"]
+    target: str
+    detail: str = ""
+
+
+class DispatchReport(_Frozen):
+    """The outcome of a dispatch batch, one entry per event."""
+
+    deliveries: list[DeliveryOutcome]
+
+
+class PendingTimer(_Frozen):
+    """A delayed transition waiting on a durable timer."""
+
+    id: str
+    due_ms: float
+
+
+class ExecutionStatusView(_Frozen):
+    """The ``status`` query: what the execution is doing now."""
+
+    subject: str
+    orchestrator: str
+    status: ExecutionStatus
+    value: Any = None
+    processed: int = 0
+    inbox: int = 0
+    runs: int = 1
+    timers: list[PendingTimer] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)

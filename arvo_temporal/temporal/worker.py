@@ -1,0 +1,91 @@
+"""create_worker: a Temporal worker that runs an ArvoApp.
+
+It registers the app's orchestrators for the workflow, uses the pydantic data converter and the
+OpenTelemetry interceptor (through the client), keeps the workflow sandbox on, and passes our
+pure modules through it: they are deterministic by construction (ids and time come from the
+workflow), and passing them through keeps per-run import cost low and lets the workflow see the
+machines the worker registered (temporal.md §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from arvo_temporal.handler import ArvoEventHandler
+from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.temporal.activities import ArvoActivities
+from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE, ArvoApp, OrchestratorSpec, register_app
+from arvo_temporal.temporal.client import ArvoTemporalClient, with_arvo_converter
+from arvo_temporal.temporal.sinks import EventSink
+from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
+
+__all__ = ["PASSTHROUGH_MODULES", "create_worker", "sandbox_runner"]
+
+PASSTHROUGH_MODULES = (
+    "arvo_temporal",
+    "pydantic",
+    "pydantic_core",
+    "cloudevents",
+    "httpx",
+    "opentelemetry",
+)
+
+
+def sandbox_runner(extra_passthrough: Iterable[str] = ()) -> SandboxedWorkflowRunner:
+    """The sandboxed runner with our pure modules (and any given) passed through."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(
+        *PASSTHROUGH_MODULES, *extra_passthrough
+    )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def create_worker(
+    client: Client | ArvoTemporalClient,
+    *,
+    app: ArvoApp | None = None,
+    task_queue: str | None = None,
+    machines: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
+    handlers: Iterable[ArvoEventHandler] = (),
+    sinks: Mapping[str, EventSink] | None = None,
+    passthrough_modules: Iterable[str] = (),
+    **worker_options: Any,
+) -> Worker:
+    """A worker for an ``ArvoApp`` (or for machines, handlers and sinks given directly).
+
+    Args:
+        client: a connected client (plain ``temporalio`` or ``ArvoTemporalClient``).
+        app: the deployment; if omitted one is built from ``machines``/``handlers``/``sinks``.
+        task_queue: overrides the app's task queue.
+        passthrough_modules: extra modules your machines import that are safe to share.
+        worker_options: passed to ``temporalio.worker.Worker`` (concurrency limits, …).
+
+    Raises:
+        ConfigViolation: an orchestrator is already served by another app in this process.
+    """
+    if app is None:
+        app = ArvoApp(
+            orchestrators=machines,
+            handlers=handlers,
+            sinks=sinks,
+            task_queue=task_queue or DEFAULT_TASK_QUEUE,
+        )
+    elif task_queue is not None:
+        app.task_queue = task_queue
+    register_app(app)
+    temporal = (
+        client.temporal if isinstance(client, ArvoTemporalClient) else with_arvo_converter(client)
+    )
+    activities = ArvoActivities(app, temporal)
+    return Worker(
+        temporal,
+        task_queue=app.task_queue,
+        workflows=[ArvoMachineWorkflow],
+        activities=[activities.handle, activities.dispatch],
+        workflow_runner=sandbox_runner(passthrough_modules),
+        **worker_options,
+    )
