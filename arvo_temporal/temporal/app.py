@@ -95,7 +95,10 @@ class ArvoApp:
             machine versions of one orchestrator.
         handlers: service handlers run as activities.
         sinks: where events leaving the system go, by domain (``"default"`` for domain null).
+        default_sink: where events of any other domain go (None: such events are an error).
         task_queue: the task queue its workers poll and its workflows run on.
+        handler_timeout: how long one handler activity attempt may run; a worker that dies
+            mid-activity is noticed after this long, then the activity is retried elsewhere.
 
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source.
@@ -107,9 +110,12 @@ class ArvoApp:
         orchestrators: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
         handlers: Iterable[ArvoEventHandler] = (),
         sinks: Mapping[str, EventSink] | None = None,
+        default_sink: EventSink | None = None,
         task_queue: str = DEFAULT_TASK_QUEUE,
+        handler_timeout: timedelta = timedelta(minutes=5),
     ) -> None:
         self.task_queue = task_queue
+        self.handler_timeout = handler_timeout
         self.orchestrators: dict[str, OrchestratorSpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
@@ -122,7 +128,7 @@ class ArvoApp:
             if handler.source in self.handlers or handler.source in self.orchestrators:
                 raise ConfigViolation(f"Two services share the source {handler.source}")
             self.handlers[handler.source] = handler
-        self.sinks = SinkRouter(dict(sinks or {}))
+        self.sinks = SinkRouter(dict(sinks or {}), default=default_sink)
         self._settings = {source: spec.settings() for source, spec in self.orchestrators.items()}
 
     def settings_for(self, source: str) -> OrchestratorSettings:

@@ -453,7 +453,9 @@ class ArvoMachineWorkflow:
                 HANDLE_ACTIVITY,
                 HandleRequest(handler=handler, event=event),
                 result_type=HandleResponse,
-                start_to_close_timeout=timedelta(minutes=5),
+                start_to_close_timeout=self._app.handler_timeout
+                if self._app
+                else timedelta(minutes=5),
                 retry_policy=HANDLER_RETRY,
                 summary=f"{event.type} → handler {handler}",
             )
