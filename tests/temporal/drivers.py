@@ -9,6 +9,7 @@ event's orchestrator (violations raise).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -89,10 +90,9 @@ class TemporalDriver:
     async def run(self, event: ArvoEvent) -> list[ArvoEvent]:
         before = len(self.sink.events)
         await self.client.send(event)
-        try:
+        # A failed execution still tells its initiator; what left the system is what we compare.
+        with contextlib.suppress(ExecutionFailedError, ExecutionCancelledError):
             await self.client.result(event.subject, wait=timedelta(seconds=60))
-        except (ExecutionFailedError, ExecutionCancelledError):
-            pass  # a failed execution still tells its initiator; what left is what we compare
         return self.sink.events[before:]
 
     async def execute(self, event: ArvoEvent) -> OrchestratorResult:
