@@ -16,8 +16,9 @@ Routing of emitted events (used by the workflow and the dispatch activity):
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -38,6 +39,7 @@ __all__ = [
     "Route",
     "register_app",
     "registered_app",
+    "temporarily_registered",
     "unregister_app",
 ]
 
@@ -185,6 +187,25 @@ def unregister_app(app: ArvoApp) -> None:
         for source in app.orchestrators:
             if _registry.get((app.task_queue, source)) is app:
                 del _registry[(app.task_queue, source)]
+
+
+@contextlib.contextmanager
+def temporarily_registered(app: ArvoApp) -> Iterator[ArvoApp]:
+    """Register ``app`` for the duration of a block, restoring what it replaced (replays)."""
+    with _lock:
+        keys = [(app.task_queue, source) for source in app.orchestrators]
+        previous = {key: _registry.get(key) for key in keys}
+        for key in keys:
+            _registry[key] = app
+    try:
+        yield app
+    finally:
+        with _lock:
+            for key, value in previous.items():
+                if value is None:
+                    _registry.pop(key, None)
+                else:
+                    _registry[key] = value
 
 
 def registered_app(task_queue: str, source: str) -> ArvoApp:

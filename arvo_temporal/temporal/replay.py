@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
-from arvo_temporal.temporal.app import ArvoApp, register_app, unregister_app
+from arvo_temporal.temporal.app import ArvoApp, temporarily_registered
 from arvo_temporal.temporal.worker import sandbox_runner
 from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
 
@@ -60,13 +60,10 @@ async def replay_history(history: WorkflowHistory, *, app: ArvoApp) -> WorkflowR
         task_queue=history_task_queue(history),
         handler_timeout=app.handler_timeout,
     )
-    register_app(recorded)
-    try:
+    with temporarily_registered(recorded):
         replayer = Replayer(
             workflows=[ArvoMachineWorkflow],
             workflow_runner=sandbox_runner(),
             data_converter=pydantic_data_converter,
         )
         return await replayer.replay_workflow(history)
-    finally:
-        unregister_app(recorded)

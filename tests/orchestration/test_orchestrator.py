@@ -10,7 +10,6 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from pydantic import BaseModel
 
 from arvo_temporal import (
     ArvoEventFactory,
@@ -20,58 +19,11 @@ from arvo_temporal import (
     TransactionCause,
     TransactionViolation,
     create_arvo_orchestrator,
-    create_arvo_orchestrator_contract,
-    create_simple_arvo_contract,
-    setup_arvo_machine,
 )
-from arvo_temporal.statechart import assign
 from arvo_temporal.telemetry import use_tracer_provider
 from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder
-
-
-class Empty(BaseModel):
-    pass
-
-
-class Tick(BaseModel):
-    n: int
-
-
-class Count(BaseModel):
-    count: int
-
-
-ticker = create_simple_arvo_contract(
-    uri="#/test/ticker", type="ticker.tick", versions={"1.0.0": {"accepts": Empty, "emits": Tick}}
-)
-counter = create_arvo_orchestrator_contract(
-    uri="#/test/counter", name="counter", versions={"1.0.0": {"init": Empty, "complete": Count}}
-)
-
-
-def build_counter():
-    """A machine with parallel regions, so Arvo requires a lock around each execution."""
-    setup = setup_arvo_machine(
-        contracts={"self": counter.version("1.0.0"), "services": {"tick": ticker.version("1.0.0")}}
-    )
-    count = assign(
-        lambda args, params: {
-            "count": args.context["count"] + 1,
-            "seen": [*args.context["seen"], args.event["data"]["n"]],
-        }
-    )
-    return setup.create_machine(
-        id="counter",
-        context=lambda event: {"count": 0, "seen": []},
-        config={
-            "type": "parallel",
-            "states": {
-                "counting": {"on": {"evt.ticker.tick.success": {"actions": count}}},
-                "idle": {},
-            },
-        },
-    )
+from tests.fixtures.timing import build_counter, build_waiter, counter, ticker
 
 
 class YieldingMemory(SimpleMachineMemory[Any]):
@@ -281,37 +233,6 @@ class ManualClock:
         from datetime import timedelta
 
         self.moment += timedelta(**delta)
-
-
-class TimedOut(BaseModel):
-    timed_out: bool
-
-
-def build_waiter():
-    contract = create_arvo_orchestrator_contract(
-        uri="#/test/waiter",
-        name="waiter",
-        versions={"1.0.0": {"init": Empty, "complete": TimedOut}},
-    )
-    setup = setup_arvo_machine(
-        contracts={"self": contract.version("1.0.0"), "services": {"tick": ticker.version("1.0.0")}}
-    )
-    machine = setup.create_machine(
-        id="waiter",
-        context=lambda event: {"timed_out": False},
-        output=lambda context: {"timed_out": context["timed_out"]},
-        config={
-            "initial": "waiting",
-            "states": {
-                "waiting": {
-                    "after": {"5000": {"target": "done", "actions": assign({"timed_out": True})}},
-                    "on": {"evt.ticker.tick.success": "done"},
-                },
-                "done": {"type": "final"},
-            },
-        },
-    )
-    return contract, machine
 
 
 async def test_in_process_timers_fire_when_due():

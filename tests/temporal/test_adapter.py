@@ -1,0 +1,303 @@
+"""Temporal-only behaviour of the adapter, on the real dev server: idempotency, concurrency,
+continue-as-new, finished and unknown executions, poison events, cancellation, execution
+timeouts, durable timers, and what the Temporal UI shows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from arvo_temporal import (
+    ArvoEventFactory,
+    ArvoOrchestratorEventFactory,
+    ContractViolation,
+    ExecutionViolation,
+)
+from arvo_temporal.errors import (
+    ExecutionCancelledError,
+    ExecutionClosedError,
+    ExecutionFailedError,
+    ExecutionNotFoundError,
+)
+from arvo_temporal.temporal import (
+    ArvoApp,
+    ArvoTemporalClient,
+    MemorySink,
+    OrchestratorSpec,
+    create_worker,
+    workflow_id_for,
+)
+from arvo_temporal.temporal.search_attributes import (
+    ARVO_INITIATOR,
+    ARVO_ORCHESTRATOR,
+    ARVO_STATUS,
+    ARVO_VERSION,
+)
+from tests.fixtures import anchors
+from tests.fixtures.machines import build_adder, build_faulty
+from tests.fixtures.services import make_calculator_handler
+from tests.fixtures.timing import build_counter, build_waiter, counter, ticker
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 60) -> Any:
+    """Poll until ``check`` returns something truthy; a deadline guard, not a timing assertion."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        value = await check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def adder_init(a: float = 2, b: float = 3):
+    return ArvoOrchestratorEventFactory(anchors.adder.version("1.0.0")).init(
+        source=anchors.CLIENT, data={"parentSubject$$": None, "a": a, "b": b}
+    )
+
+
+def adder_reply(init, result: Any):
+    return ArvoEventFactory(anchors.calculator.version("1.0.0")).emits(
+        type="evt.calculator.add.success",
+        source="com.calculator.add",
+        subject=init.subject,
+        to="arvo.orc.adder",
+        data={"result": result},
+    )
+
+
+def tick(init, n: int):
+    return ArvoEventFactory(ticker.version("1.0.0")).emits(
+        type="evt.ticker.tick.success",
+        source="com.ticker.tick",
+        subject=init.subject,
+        to="arvo.orc.counter",
+        data={"n": n},
+    )
+
+
+def counter_init():
+    return ArvoOrchestratorEventFactory(counter.version("1.0.0")).init(
+        source="com.test.client", data={"parentSubject$$": None}
+    )
+
+
+@pytest.fixture
+def sink() -> MemorySink:
+    return MemorySink()
+
+
+@pytest.fixture
+def client(temporal_client, task_queue) -> ArvoTemporalClient:
+    return ArvoTemporalClient(temporal_client, task_queue=task_queue)
+
+
+def app(task_queue: str, sink: MemorySink, *orchestrators: Any, handlers=()) -> ArvoApp:
+    return ArvoApp(
+        orchestrators=orchestrators,
+        handlers=handlers,
+        default_sink=sink,
+        task_queue=task_queue,
+    )
+
+
+async def processed(client: ArvoTemporalClient, subject: str, count: int) -> bool:
+    return (await client.status(subject)).processed >= count
+
+
+async def test_the_same_events_sent_twice_are_applied_once(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init()
+        assert await client.send(init) == await client.send(init)
+        await eventually(lambda: processed(client, init.subject, 1), "the init")
+        reply = adder_reply(init, 5)
+        await client.send(reply)
+        await client.send(reply)
+        assert await client.result(init.subject) == {"success": True, "sum": 5, "errors": []}
+        status = await client.status(init.subject)
+        assert status.processed == 2, "init and reply, each exactly once"
+        assert [e.type for e in sink.events] == ["com.calculator.add", "arvo.orc.adder.done"]
+
+
+async def test_fifty_concurrent_senders_to_one_subject(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_counter())):
+        init = counter_init()
+        await client.send(init)
+        ticks = [tick(init, n) for n in range(50)]
+        await asyncio.gather(*(client.send(event) for event in ticks))
+        await eventually(lambda: processed(client, init.subject, 51), "all 50 ticks")
+        context = (await client.snapshot(init.subject))["state"]["context"]
+        assert context["count"] == 50
+        assert sorted(context["seen"]) == list(range(50)), "every event exactly once"
+
+
+async def test_continue_as_new_carries_the_record_and_the_dedupe_window(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_counter())):
+        init = counter_init()
+        await client.execute(init)
+        ticks = [tick(init, n) for n in range(40)]
+        for event in ticks:
+            await client.execute(event)
+        status = await client.status(init.subject)
+        assert status.runs > 1, "the test server suggests continue-as-new after 60 events"
+        # Re-sending early events after continue-as-new applies nothing again.
+        again = await client.execute(ticks[0])
+        assert again.all_events == []
+        await client.send(ticks[1])
+        await client.execute(tick(init, 99))
+        context = (await client.snapshot(init.subject))["state"]["context"]
+        assert context["count"] == 41
+        assert sorted(context["seen"]) == [*range(40), 99]
+
+
+async def test_events_for_finished_or_unknown_executions_are_refused(client, task_queue, sink):
+    application = app(task_queue, sink, build_adder(), handlers=[make_calculator_handler()])
+    async with create_worker(client, app=application):
+        init = adder_init()
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 5
+        with pytest.raises(ExecutionClosedError, match="already finished"):
+            await client.send(init)
+        with pytest.raises(ExecutionClosedError):
+            await client.send(adder_reply(init, 5))
+        with pytest.raises(ExecutionClosedError):
+            await client.execute(adder_reply(init, 5))
+        stranger = adder_init()
+        with pytest.raises(ExecutionNotFoundError, match="only an init event"):
+            await client.send(adder_reply(stranger, 1))
+        with pytest.raises(ExecutionNotFoundError):
+            await client.execute(adder_reply(stranger, 1))
+
+
+async def test_malformed_events_are_refused_at_the_client(client):
+    not_orchestrated = adder_init().model_copy(update={"subject": "order-42"})
+    with pytest.raises(ExecutionViolation, match="subject format"):
+        await client.send(not_orchestrated)
+    with pytest.raises(ExecutionViolation):
+        await client.execute(not_orchestrated)
+
+
+async def test_poison_events_never_wedge_the_workflow(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init()
+        await client.execute(init)
+        bad = adder_reply(init, 5).model_copy(update={"data": {"result": "five"}})
+        with pytest.raises(ContractViolation, match="Input validation failed"):
+            await client.execute(bad)
+        other_bad = adder_reply(init, 5).model_copy(
+            update={"id": "bad-signal", "data": {"nope": 1}}
+        )
+        await client.send(other_bad)
+        status = await eventually(
+            lambda: _with_rejections(client, init.subject, 2), "both rejections recorded"
+        )
+        assert {r.error_type for r in status.rejections} == {"ContractViolation"}
+        result = await client.execute(adder_reply(init, 5))
+        assert [e.type for e in result.events] == ["arvo.orc.adder.done"]
+        assert (await client.result(init.subject))["sum"] == 5
+
+
+async def _with_rejections(client, subject, count):
+    status = await client.status(subject)
+    return status if len(status.rejections) >= count else None
+
+
+async def test_a_machine_error_becomes_a_system_error_event(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_faulty())):
+        init = ArvoOrchestratorEventFactory(anchors.faulty.version("1.0.0")).init(
+            source=anchors.CLIENT, data={"parentSubject$$": None, "mode": "error"}
+        )
+        await client.send(init)
+        with pytest.raises(ExecutionFailedError, match="Deliberate failure"):
+            await client.result(init.subject)
+        (error,) = sink.events
+        assert error.type == "sys.arvo.orc.faulty.error" and error.to == anchors.CLIENT
+
+
+async def test_a_rejected_init_ends_the_run_with_the_reason(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init().model_copy(update={"data": {"parentSubject$$": None, "a": "x"}})
+        await client.send(init)
+        with pytest.raises(ExecutionFailedError, match=r"rejected.*Input validation failed"):
+            await client.result(init.subject)
+
+
+async def test_cancel_ends_the_machine_and_tells_the_initiator(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init()
+        await client.execute(init)
+        await client.cancel(init.subject, reason="the customer gave up")
+        with pytest.raises(ExecutionCancelledError):
+            await client.result(init.subject)
+        error = sink.events[-1]
+        assert error.type == "sys.arvo.orc.adder.error" and error.to == anchors.CLIENT
+        assert error.data["errorName"] == "ExecutionCancelled"
+        assert error.data["errorMessage"] == "the customer gave up"
+        assert error.parentid == init.id
+        description = await client.temporal.get_workflow_handle(
+            workflow_id_for(init.subject)
+        ).describe()
+        assert description.typed_search_attributes.get(ARVO_STATUS) == "cancelled"
+
+
+async def test_the_execution_timeout_cancels_and_tells_the_initiator(client, task_queue, sink):
+    spec = OrchestratorSpec(machines=(build_adder(),), execution_timeout=timedelta(seconds=1))
+    async with create_worker(client, app=app(task_queue, sink, spec)):
+        init = adder_init()
+        await client.send(init)
+        with pytest.raises(ExecutionCancelledError, match="timeout"):
+            await client.result(init.subject)
+        assert sink.events[-1].data["errorName"] == "ExecutionCancelled"
+
+
+async def test_after_is_a_durable_timer_cancelled_when_its_state_is_left(client, task_queue, sink):
+    waiter_contract, waiter = build_waiter(delay_ms=1500)
+    async with create_worker(client, app=app(task_queue, sink, waiter)):
+        factory = ArvoOrchestratorEventFactory(waiter_contract.version("1.0.0"))
+        slow = factory.init(source="com.test.client", data={"parentSubject$$": None})
+        await client.execute(slow)
+        (timer,) = (await client.status(slow.subject)).timers
+        assert timer.id.startswith("xstate.after.1500.")
+        assert await client.result(slow.subject) == {"timed_out": True}
+
+        quick = factory.init(source="com.test.client", data={"parentSubject$$": None})
+        await client.execute(quick)
+        await client.execute(tick(quick, 1).model_copy(update={"to": "arvo.orc.waiter"}))
+        assert await client.result(quick.subject) == {"timed_out": False}
+        assert (await client.status(quick.subject)).timers == []
+
+
+async def test_the_temporal_ui_shows_arvo_fields(client, task_queue, sink):
+    application = app(task_queue, sink, build_adder(), handlers=[make_calculator_handler()])
+    async with create_worker(client, app=application):
+        init = adder_init()
+        workflow_id = await client.send(init)
+        await client.result(init.subject)
+        assert workflow_id == workflow_id_for(init.subject)
+        assert workflow_id.startswith("arvo.orc.adder/") and len(workflow_id) <= 255
+        handle = client.temporal.get_workflow_handle(workflow_id)
+        description = await handle.describe()
+        attributes = description.typed_search_attributes
+        assert attributes.get(ARVO_ORCHESTRATOR) == "arvo.orc.adder"
+        assert attributes.get(ARVO_VERSION) == "1.0.0"
+        assert attributes.get(ARVO_INITIATOR) == anchors.CLIENT
+        assert attributes.get(ARVO_STATUS) == "done"
+        assert (await description.memo())["subject"] == init.subject
+        assert await description.static_summary() == "arvo.orc.adder 1.0.0 from com.anchor.client"
+        history = await handle.fetch_history()
+        summaries = [
+            event.user_metadata.summary.data.decode()
+            for event in history.events
+            if event.HasField("user_metadata") and event.user_metadata.HasField("summary")
+        ]
+        assert any("→ handler com.calculator.add" in text for text in summaries), summaries
+        listed = await eventually(
+            lambda: client.list(orchestrator="arvo.orc.adder", status="done"), "visibility"
+        )
+        assert any(item.subject == init.subject for item in listed)
