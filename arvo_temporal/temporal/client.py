@@ -188,7 +188,11 @@ class ArvoTemporalClient:
         options = start_options(event, content, workflow_id, self.task_queue)
         operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             WORKFLOW_NAME,
-            WorkflowInput(orchestrator=content.orchestrator.name, subject=event.subject),
+            WorkflowInput(
+                orchestrator=content.orchestrator.name,
+                subject=event.subject,
+                task_queue=self.task_queue,
+            ),
             id=options.id,
             task_queue=options.task_queue,
             id_conflict_policy=options.id_conflict_policy,

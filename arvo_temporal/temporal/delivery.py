@@ -145,7 +145,11 @@ async def deliver_event(client: Client, event: ArvoEvent, *, task_queue: str) ->
             options = start_options(event, content, workflow_id, task_queue)
             await client.start_workflow(
                 WORKFLOW_NAME,
-                WorkflowInput(orchestrator=content.orchestrator.name, subject=event.subject),
+                WorkflowInput(
+                    orchestrator=content.orchestrator.name,
+                    subject=event.subject,
+                    task_queue=task_queue,
+                ),
                 id=options.id,
                 task_queue=options.task_queue,
                 id_conflict_policy=options.id_conflict_policy,

@@ -74,10 +74,16 @@ class CarriedState(_Frozen):
 
 
 class WorkflowInput(_Frozen):
-    """The start argument of ``ArvoMachineWorkflow``: whose execution it is."""
+    """The start argument of ``ArvoMachineWorkflow``: whose execution it is.
+
+    ``task_queue`` names the app that serves it (the workflow finds its machines by task queue
+    and source); it is recorded in the input, not read from the running task, so a replay, which
+    runs on a replay task queue, resolves the same app.
+    """
 
     orchestrator: str
     subject: str
+    task_queue: str | None = None
     carried: CarriedState | None = None
 
 

@@ -267,7 +267,9 @@ class ArvoMachineWorkflow:
     async def run(self, input: WorkflowInput) -> ExecutionSummary:
         """Apply events until the machine finishes, is cancelled or times out."""
         try:
-            self._app = registered_app(workflow.info().task_queue, input.orchestrator)
+            self._app = registered_app(
+                input.task_queue or workflow.info().task_queue, input.orchestrator
+            )
             self._settings = self._app.settings_for(input.orchestrator)
             self._subject = ArvoOrchestrationSubject.parse(input.subject)
         except (ConfigViolation, ValueError) as error:
@@ -479,7 +481,9 @@ class ArvoMachineWorkflow:
             await workflow.execute_local_activity(
                 DISPATCH_ACTIVITY,
                 DispatchBatch(
-                    source=settings.source, events=events, task_queue=workflow.info().task_queue
+                    source=settings.source,
+                    events=events,
+                    task_queue=self._input.task_queue or workflow.info().task_queue,
                 ),
                 result_type=DispatchReport,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -520,6 +524,7 @@ class ArvoMachineWorkflow:
             WorkflowInput(
                 orchestrator=self._input.orchestrator,
                 subject=self._input.subject,
+                task_queue=self._input.task_queue,
                 carried=CarriedState(
                     record=self._record,
                     inbox=list(self._inbox),
