@@ -5,7 +5,6 @@ timeouts, durable timers, and what the Temporal UI shows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -41,19 +40,7 @@ from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder, build_faulty
 from tests.fixtures.services import make_calculator_handler
 from tests.fixtures.timing import build_counter, build_waiter, counter, ticker
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 60) -> Any:
-    """Poll until ``check`` returns something truthy; a deadline guard, not a timing assertion."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
+from tests.temporal.waiting import eventually
 
 
 def adder_init(a: float = 2, b: float = 3):
