@@ -1,0 +1,1279 @@
+"""``arvo-temporal``: run a local Temporal with workers, send Arvo events, look at executions.
+
+Every subcommand is a thin wrapper over public functions (``DevServer``, ``create_worker``,
+``ArvoTemporalClient``, ``replay_history``)::
+
+    arvo-temporal dev --app examples.app:app        # dev server + UI + worker, until Ctrl-C
+    arvo-temporal worker --app examples.app:app     # a worker for an existing cluster
+    arvo-temporal send event.json                   # fire and forget; prints the workflow id
+    arvo-temporal execute - < event.json            # prints the OrchestratorResult as JSON
+    arvo-temporal status|snapshot|result|cancel|history SUBJECT
+    arvo-temporal list [--orchestrator arvo.orc.adder] [--status done]
+    arvo-temporal replay history.json --app examples.app:app
+
+Connection options default to the environment (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
+``TASK_QUEUE``, ``TEMPORAL_TLS*``, ``TEMPORAL_API_KEY``). Results go to stdout as JSON, progress
+during long waits to stderr, and every error is one line on stderr: exit status 2 for a usage or
+input error (bad option, unreadable or invalid event, bad subject, bad ``--app``), 1 for a
+failure at run time (no connection, refused event, failed execution, nondeterministic replay).
+
+The pieces the deployable worker (``workers/main.py``) shares with ``arvo-temporal worker`` live
+here too, so both read settings, build sinks, load the app and shut down the same way:
+:class:`ConnectionSettings`, :func:`connection_from_env`, :func:`sinks_from_env`,
+:func:`load_app`, :class:`WorkerSettings` and :func:`serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TextIO, TypeVar
+
+from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.worker import Worker
+from temporalio.workflow import NondeterminismError
+
+from arvo_temporal.errors import (
+    ArvoError,
+    ArvoEventValidationError,
+    ContractViolation,
+    ExecutionCancelledError,
+    ExecutionClosedError,
+    ExecutionFailedError,
+    ExecutionNotFoundError,
+    ExecutionViolation,
+    InvalidSubjectError,
+    ViolationError,
+)
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.subject import ArvoOrchestrationSubject
+from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE, ArvoApp, unregister_app
+from arvo_temporal.temporal.client import ArvoTemporalClient
+from arvo_temporal.temporal.devserver import DevServer, DevServerError
+from arvo_temporal.temporal.ids import workflow_id_for
+from arvo_temporal.temporal.replay import load_history, replay_history
+from arvo_temporal.temporal.sinks import EventSink, SinkRouter, sink_from_url
+from arvo_temporal.temporal.worker import create_worker
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_UI_PORT",
+    "SINK_ENV_PREFIX",
+    "CommandError",
+    "ConnectionSettings",
+    "SettingsError",
+    "WorkerSettings",
+    "build_sinks",
+    "connect_with_retries",
+    "connection_from_env",
+    "load_app",
+    "main",
+    "parse_app_spec",
+    "port_is_free",
+    "run",
+    "serve",
+    "sink_env_domain",
+    "sinks_from_env",
+    "stop_on_signals",
+    "with_overrides",
+]
+
+PROG = "arvo-temporal"
+DEFAULT_ADDRESS = "localhost:7233"
+DEFAULT_DATA_DIR = ".arvo-temporal"
+DEFAULT_PORT = 7233
+DEFAULT_UI_PORT = 8233
+SINK_ENV_PREFIX = "ARVO_SINK_"
+QUERY_TIMEOUT = 30.0
+"""Seconds a status/snapshot query waits: a query needs a worker, and without one it would hang."""
+
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_SINK_SUFFIX = re.compile(r"[A-Za-z0-9]+(?:_{1,2}[A-Za-z0-9]+)*")
+_T = TypeVar("_T")
+
+
+# ============================================================================================
+# errors
+
+
+class CommandError(ArvoError):
+    """An expected failure of a command: printed as one line, never as a traceback.
+
+    Attributes:
+        code: the exit status (2 usage or input error, 1 failure at run time).
+    """
+
+    def __init__(self, message: str, *, code: int = EXIT_RUNTIME) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class SettingsError(CommandError, ValueError):
+    """Invalid settings: a bad environment variable, option value or ``module:attr``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=EXIT_USAGE)
+
+
+def _one_line(text: object, limit: int = 600) -> str:
+    """Collapse whitespace (library messages may embed indented JSON) and cap the length."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _connect_failure(error: BaseException) -> str:
+    """The useful part of the SDK's connection error (it wraps the OS message in Rust debug
+    output: ``tonic::transport::Error(… message: "Connection refused" …)``)."""
+    text = str(error)
+    found = re.findall(r'message: "([^"]+)"', text)
+    if found:
+        return str(found[-1]).lower()
+    return _one_line(text.removeprefix("Failed client connect: "), 200)
+
+
+# ============================================================================================
+# settings shared with workers/main.py
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false; got {raw!r}")
+
+
+def _env_text(env: Mapping[str, str], *names: str) -> str | None:
+    """The first of ``names`` that is set to something other than blanks (compose sets unset
+    variables to empty strings, which must mean "not set")."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _env_path(env: Mapping[str, str], *names: str) -> Path | None:
+    value = _env_text(env, *names)
+    return Path(value) if value else None
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Where and how to reach Temporal.
+
+    Attributes:
+        address: the frontend, ``host:port``.
+        namespace: the Temporal namespace.
+        tls: True/False to force TLS on or off; None (the default) turns it on exactly when a
+            client certificate, a CA or an API key is given (Temporal Cloud needs TLS).
+        tls_cert / tls_key: the client certificate and its private key (mTLS), PEM files.
+        tls_ca: the CA that signed the server's certificate, when not a public one.
+        tls_server_name: the name to verify the server's certificate against.
+        api_key: an API key (Temporal Cloud); never shown in ``repr``.
+
+    Raises:
+        SettingsError: a certificate without its key (or the reverse), or TLS forced off while
+            certificates are given.
+    """
+
+    address: str = DEFAULT_ADDRESS
+    namespace: str = "default"
+    tls: bool | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    tls_server_name: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError(
+                "a TLS client certificate needs its private key and the reverse "
+                "(TEMPORAL_TLS_CERT with TEMPORAL_TLS_KEY, or --tls-cert with --tls-key)"
+            )
+        if self.tls is False and (self.tls_cert or self.tls_ca or self.tls_server_name):
+            raise SettingsError("TLS is turned off but TLS certificates or a server name are set")
+        if not self.address.strip():
+            raise SettingsError("the Temporal address is empty")
+
+    @property
+    def use_tls(self) -> bool:
+        """Whether the connection uses TLS (see ``tls``)."""
+        if self.tls is not None:
+            return self.tls
+        return bool(self.tls_cert or self.tls_ca or self.tls_server_name or self.api_key)
+
+    def tls_config(self) -> bool | TLSConfig:
+        """What ``Client.connect(tls=...)`` takes; reads the PEM files.
+
+        Raises:
+            SettingsError: a file cannot be read.
+        """
+        if not self.use_tls:
+            return False
+        if not (self.tls_cert or self.tls_ca or self.tls_server_name):
+            return True
+        return TLSConfig(
+            server_root_ca_cert=_read_pem(self.tls_ca, "TLS CA certificate"),
+            client_cert=_read_pem(self.tls_cert, "TLS client certificate"),
+            client_private_key=_read_pem(self.tls_key, "TLS client key"),
+            domain=self.tls_server_name,
+        )
+
+    async def connect(self, *, task_queue: str = DEFAULT_TASK_QUEUE) -> ArvoTemporalClient:
+        """One connection attempt.
+
+        Raises:
+            SettingsError: a TLS file cannot be read.
+            RuntimeError: the SDK's connection failure.
+        """
+        return await ArvoTemporalClient.connect(
+            self.address,
+            namespace=self.namespace,
+            task_queue=task_queue,
+            tls=self.tls_config(),
+            api_key=self.api_key,
+        )
+
+
+def _read_pem(path: Path | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise SettingsError(f"cannot read the {what} {path}: {error.strerror or error}") from None
+
+
+def connection_from_env(env: Mapping[str, str]) -> ConnectionSettings:
+    """Connection settings from environment variables (blank counts as unset).
+
+    ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
+    ``TEMPORAL_TLS`` (true/false), ``TEMPORAL_TLS_CERT``, ``TEMPORAL_TLS_KEY``,
+    ``TEMPORAL_TLS_CA``, ``TEMPORAL_TLS_SERVER_NAME`` and ``TEMPORAL_API_KEY``. The Temporal CLI's
+    longer names (``TEMPORAL_TLS_CLIENT_CERT_PATH``, ``TEMPORAL_TLS_CLIENT_KEY_PATH``,
+    ``TEMPORAL_TLS_SERVER_CA_CERT_PATH``) are accepted too, so one environment serves both.
+
+    Raises:
+        SettingsError: naming the variable that is wrong.
+    """
+    return ConnectionSettings(
+        address=_env_text(env, "TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
+        namespace=_env_text(env, "TEMPORAL_NAMESPACE") or "default",
+        tls=_env_flag(env, "TEMPORAL_TLS"),
+        tls_cert=_env_path(env, "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CLIENT_CERT_PATH"),
+        tls_key=_env_path(env, "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CLIENT_KEY_PATH"),
+        tls_ca=_env_path(env, "TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
+        tls_server_name=_env_text(env, "TEMPORAL_TLS_SERVER_NAME"),
+        api_key=_env_text(env, "TEMPORAL_API_KEY"),
+    )
+
+
+def sink_env_domain(name: str) -> str:
+    """The domain an ``ARVO_SINK_<DOMAIN>`` variable configures.
+
+    The suffix is lower-cased and ``__`` stands for a dot, because environment variable names
+    cannot hold dots: ``ARVO_SINK_DEFAULT`` → ``default`` (Arvo's null domain),
+    ``ARVO_SINK_EXTERNAL`` → ``external``, ``ARVO_SINK_HUMAN__REVIEW`` → ``human.review``.
+
+    Raises:
+        SettingsError: not an ``ARVO_SINK_`` name, or a suffix that is not letters and digits
+            separated by single or double underscores.
+    """
+    suffix = name[len(SINK_ENV_PREFIX) :] if name.startswith(SINK_ENV_PREFIX) else ""
+    if not _SINK_SUFFIX.fullmatch(suffix):
+        raise SettingsError(
+            f"{name} is not a valid sink variable: use {SINK_ENV_PREFIX}<DOMAIN>, letters and "
+            "digits, with __ for each dot of the domain (ARVO_SINK_HUMAN__REVIEW → human.review)"
+        )
+    return suffix.lower().replace("__", ".")
+
+
+def _check_sink_url(url: str, where: str) -> str:
+    try:
+        sink_from_url(url)
+    except ValueError as error:
+        # sink_from_url never repeats the URL (it may hold credentials), and neither do we.
+        raise SettingsError(f"{where}: {error}") from None
+    return url.strip()
+
+
+def sinks_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``{domain: sink URL}`` from every non-blank ``ARVO_SINK_<DOMAIN>`` variable.
+
+    URLs are those of :func:`~arvo_temporal.temporal.sinks.sink_from_url` (``http(s)://…``,
+    ``file:///…``, ``jsonl:path``, ``stdout:``, ``memory:``) and are checked here, so a typo
+    stops the worker at start instead of failing the first delivery.
+
+    Raises:
+        SettingsError: a bad variable name or URL (the URL itself is never repeated).
+    """
+    found: dict[str, str] = {}
+    for name in sorted(env):
+        if not name.startswith(SINK_ENV_PREFIX) or not env[name].strip():
+            continue
+        found[sink_env_domain(name)] = _check_sink_url(env[name], name)
+    return found
+
+
+def build_sinks(urls: Mapping[str, str]) -> dict[str, EventSink]:
+    """Sinks from ``{domain: URL}``.
+
+    Raises:
+        SettingsError: a URL that :func:`sink_from_url` refuses.
+    """
+    sinks: dict[str, EventSink] = {}
+    for domain, url in urls.items():
+        try:
+            sinks[domain] = sink_from_url(url)
+        except ValueError as error:
+            raise SettingsError(f"the sink for domain {domain!r}: {error}") from None
+    return sinks
+
+
+def parse_app_spec(spec: str) -> tuple[str, str]:
+    """Split ``package.module:attribute`` (the attribute may be dotted).
+
+    Raises:
+        SettingsError: anything else.
+    """
+    module, colon, attribute = spec.strip().partition(":")
+    dotted = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+    if not colon or not dotted.fullmatch(module) or not dotted.fullmatch(attribute):
+        raise SettingsError(
+            f"the app must be given as module:attribute (e.g. examples.app:app); got {spec!r}"
+        )
+    return module, attribute
+
+
+def load_app(spec: str) -> ArvoApp:
+    """Import ``module:attribute`` and return the ``ArvoApp`` it names.
+
+    The attribute may also be a function without arguments that returns an ``ArvoApp``. The
+    working directory is put on ``sys.path`` first, as ``python -m`` would, so an app next to
+    the user (``examples.app:app`` in a checkout) is found from the installed console script.
+
+    Raises:
+        SettingsError: a malformed spec, a module or attribute that does not exist, or an
+            object that is not an ``ArvoApp``.
+        CommandError: the module itself raised while being imported.
+    """
+    module_name, attribute = parse_app_spec(spec)
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or module_name
+        if module_name == missing or module_name.startswith(f"{missing}."):
+            raise SettingsError(
+                f"cannot import {module_name} for the app {spec}: no module named {missing} "
+                f"(looked in {cwd} and the installed packages)"
+            ) from None
+        raise CommandError(
+            f"importing {module_name} failed: {type(error).__name__}: {_one_line(error)}"
+        ) from None
+    except Exception as error:
+        raise CommandError(
+            f"importing {module_name} failed: {type(error).__name__}: {_one_line(error)}"
+        ) from None
+    value: Any = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise SettingsError(f"{module_name} has no attribute {attribute} (the app {spec})")
+        value = getattr(value, part)
+    if callable(value) and not isinstance(value, ArvoApp):
+        value = value()
+    if not isinstance(value, ArvoApp):
+        raise SettingsError(f"{spec} is a {type(value).__name__}, not an ArvoApp")
+    return value
+
+
+def with_overrides(
+    app: ArvoApp, *, sinks: Mapping[str, EventSink] | None = None, task_queue: str | None = None
+) -> ArvoApp:
+    """The app with some domains' sinks replaced and another task queue, as a new ``ArvoApp``.
+
+    The deployment decides where events leave the system, so sinks given by the environment win
+    over the app's own for those domains; the app's other sinks (and catch-all) stay. The
+    original app is left untouched (another worker in the process may serve it).
+    """
+    if not sinks and (task_queue is None or task_queue == app.task_queue):
+        return app
+    copy = ArvoApp(
+        orchestrators=app.orchestrators.values(),
+        handlers=app.handlers.values(),
+        task_queue=task_queue or app.task_queue,
+    )
+    copy.sinks = SinkRouter({**app.sinks.sinks, **(sinks or {})}, default=app.sinks.default)
+    return copy
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything a worker process needs; built from the environment by ``workers/main.py`` and
+    from options by ``arvo-temporal worker``.
+
+    Attributes:
+        connection: where Temporal is.
+        app: ``module:attribute`` of the ``ArvoApp`` to serve.
+        task_queue: overrides the app's task queue when set.
+        sinks: ``{domain: URL}`` overriding the app's sinks for those domains.
+        connect_timeout: seconds to keep retrying the first connection (a server that is still
+            starting, as in docker compose); 0 tries once.
+        shutdown_grace: seconds running activities get to finish after a stop signal.
+    """
+
+    connection: ConnectionSettings
+    app: str
+    task_queue: str | None = None
+    sinks: Mapping[str, str] = field(default_factory=dict)
+    connect_timeout: float = 0.0
+    shutdown_grace: float = 10.0
+
+
+async def connect_with_retries(
+    connection: ConnectionSettings,
+    *,
+    task_queue: str,
+    retry_for: float,
+    stop: asyncio.Event | None = None,
+    log: Callable[[str], None] = lambda line: None,
+) -> ArvoTemporalClient | None:
+    """Connect, retrying with back-off (0.5 s doubling to 10 s) for up to ``retry_for`` seconds.
+
+    Returns:
+        The client, or None when ``stop`` was set while waiting to retry.
+
+    Raises:
+        SettingsError: a TLS file cannot be read (retrying cannot help).
+        CommandError: still no connection when ``retry_for`` ran out.
+    """
+    deadline = time.monotonic() + retry_for
+    delay = 0.5
+    while True:
+        try:
+            return await connection.connect(task_queue=task_queue)
+        except (RuntimeError, RPCError) as error:
+            reason = _connect_failure(error)
+            if time.monotonic() + delay > deadline:
+                raise CommandError(
+                    f"cannot connect to Temporal at {connection.address} "
+                    f"(namespace {connection.namespace}): {reason}"
+                ) from None
+            log(
+                f"Temporal at {connection.address} is not reachable yet ({reason}); "
+                f"retrying in {delay:g}s"
+            )
+        if stop is None:
+            await asyncio.sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await stop.wait()
+            if stop.is_set():
+                return None
+        delay = min(delay * 2, 10.0)
+
+
+async def _run_until_stopped(
+    worker: Worker, stop: asyncio.Event, log: Callable[[str], None]
+) -> None:
+    """Run the worker until ``stop`` is set, then shut it down gracefully.
+
+    Raises:
+        CommandError: the worker itself failed (e.g. it lost the server for good).
+    """
+    running = asyncio.create_task(worker.run())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if running.done():
+        error = running.exception()
+        raise CommandError(
+            f"the worker stopped: {type(error).__name__}: {_one_line(error)}"
+            if error
+            else "the worker stopped unexpectedly"
+        )
+    log("stopping the worker (running activities may finish)…")
+    await worker.shutdown()
+    with contextlib.suppress(Exception):
+        await running
+
+
+async def serve(
+    settings: WorkerSettings,
+    *,
+    stop: asyncio.Event,
+    log: Callable[[str], None],
+    client: ArvoTemporalClient | None = None,
+) -> None:
+    """Load the app, connect (with retries), and run a worker until ``stop`` is set.
+
+    Args:
+        settings: what to serve and where.
+        stop: set it (a signal handler does) to shut down gracefully.
+        log: receives one line per progress step.
+        client: an already connected client to use instead of ``settings.connection``.
+
+    Raises:
+        SettingsError / CommandError: a bad app or sink, no connection, or a failed worker.
+    """
+    app = load_app(settings.app)
+    served = with_overrides(app, sinks=build_sinks(settings.sinks), task_queue=settings.task_queue)
+    try:
+        if client is None:
+            client = await connect_with_retries(
+                settings.connection,
+                task_queue=served.task_queue,
+                retry_for=settings.connect_timeout,
+                stop=stop,
+                log=log,
+            )
+            if client is None:
+                return
+        worker = create_worker(
+            client,
+            app=served,
+            graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace),
+        )
+        try:
+            sinks = ", ".join(
+                f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())
+            )
+            log(
+                f"worker for {settings.app} on task queue {served.task_queue} "
+                f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
+                f"sinks: {sinks or 'none'})"
+            )
+            await _run_until_stopped(worker, stop, log)
+        finally:
+            unregister_app(served)
+    finally:
+        await served.sinks.aclose()
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGINT or SIGTERM while inside the block (the running loop's handlers).
+
+    Only possible in the main thread; elsewhere (embedded use) the caller sets ``stop`` itself.
+    """
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (RuntimeError, ValueError, NotImplementedError):
+            continue
+        installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a TCP port can be bound on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+# ============================================================================================
+# command plumbing
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (a CommandError), not usage plus a line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(f"{message} (see '{self.prog} --help')", code=EXIT_USAGE)
+
+
+@dataclass
+class _Io:
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    env: Mapping[str, str]
+
+    def progress(self, line: str) -> None:
+        self.stderr.write(f"{line}\n")
+        self.stderr.flush()
+
+    def emit(self, value: Any) -> None:
+        self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+        self.stdout.flush()
+
+
+@contextlib.asynccontextmanager
+async def _waiting(
+    io: _Io, message: str, *, first: float = 1.0, every: float = 10.0
+) -> AsyncIterator[None]:
+    """Say on stderr what we wait for once the wait passes ``first`` seconds, then every
+    ``every`` seconds, so a long wait never looks like a hang (short waits stay silent)."""
+
+    async def tell() -> None:
+        began = time.monotonic()
+        await asyncio.sleep(first)
+        io.progress(f"{message} (Ctrl-C to stop waiting)")
+        while True:
+            await asyncio.sleep(every)
+            io.progress(f"… still waiting ({time.monotonic() - began:.0f}s)")
+
+    teller = asyncio.create_task(tell())
+    try:
+        yield
+    finally:
+        teller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await teller
+
+
+async def _within(awaitable: Awaitable[_T], seconds: float | None, what: str) -> _T:
+    """Await with an optional limit (None waits as long as it takes)."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        raise CommandError(f"{what} did not happen within {seconds:g}s") from None
+
+
+def _read_event(source: str, io: _Io) -> ArvoEvent:
+    """An Arvo event from a JSON file or ``-`` (stdin).
+
+    Raises:
+        CommandError (exit 2): unreadable file, bad JSON, not an object, an invalid field, or a
+            subject that is not an orchestration subject.
+    """
+    name = "<stdin>" if source == "-" else source
+    try:
+        text = io.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(
+            f"cannot read {name}: {error.strerror or error}", code=EXIT_USAGE
+        ) from None
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"cannot read {name}: not UTF-8 text ({error.reason})", code=EXIT_USAGE
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{name} is not valid JSON: {error}", code=EXIT_USAGE) from None
+    if not isinstance(data, dict):
+        raise CommandError(
+            f"{name} must hold one JSON object (an Arvo event); got {type(data).__name__}",
+            code=EXIT_USAGE,
+        )
+    try:
+        event = ArvoEvent.from_json(data)
+    except ArvoEventValidationError as error:
+        details = "; ".join(f"{key}: {reason}" for key, reason in error.errors.items())
+        raise CommandError(
+            f"invalid event in {name}: {_one_line(details)}", code=EXIT_USAGE
+        ) from None
+    try:
+        ArvoOrchestrationSubject.parse(event.subject)
+    except InvalidSubjectError:
+        raise CommandError(
+            f"the event in {name} has a subject that is not an Arvo orchestration subject; only "
+            "events for orchestrators (arvo.orc.*) run on Temporal",
+            code=EXIT_USAGE,
+        ) from None
+    return event
+
+
+def _workflow_id(subject: str) -> str:
+    try:
+        return workflow_id_for(subject.strip())
+    except InvalidSubjectError:
+        raise CommandError(
+            "SUBJECT is not an Arvo orchestration subject (it is the base64 text in the "
+            "'subject' field of the execution's events)",
+            code=EXIT_USAGE,
+        ) from None
+
+
+async def _explain_missing(client: ArvoTemporalClient, subject: str) -> CommandError:
+    """Why Temporal answered NOT_FOUND: the execution finished, or never existed."""
+    workflow_id = workflow_id_for(subject)
+    try:
+        description = await client.temporal.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return CommandError(f"no execution exists for this subject (workflow id {workflow_id})")
+        return CommandError(f"Temporal refused the request: {_one_line(error.message)}")
+    status = description.status.name.lower() if description.status else "closed"
+    return CommandError(f"the execution {workflow_id} has already finished ({status})")
+
+
+def _result_json(result: OrchestratorResult) -> dict[str, Any]:
+    return {
+        "events": [event.to_json() for event in result.events],
+        "all_event_domains": list(result.all_event_domains),
+        "domained_events": {
+            domain: [event.to_json() for event in events]
+            for domain, events in result.domained_events.items()
+        },
+    }
+
+
+async def _connect(args: argparse.Namespace, io: _Io) -> ArvoTemporalClient:
+    connection = _connection_from_args(args, io.env)
+    client = await connect_with_retries(connection, task_queue=args.task_queue, retry_for=0)
+    assert client is not None  # without a stop event the only outcomes are a client or an error
+    return client
+
+
+def _connection_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> ConnectionSettings:
+    base = connection_from_env(env)
+    overrides: dict[str, Any] = {
+        "address": args.address,
+        "namespace": args.namespace,
+        "tls": args.tls,
+        "tls_cert": Path(args.tls_cert) if args.tls_cert else None,
+        "tls_key": Path(args.tls_key) if args.tls_key else None,
+        "tls_ca": Path(args.tls_ca) if args.tls_ca else None,
+        "tls_server_name": args.tls_server_name,
+        "api_key": args.api_key,
+    }
+    return replace(base, **{key: value for key, value in overrides.items() if value is not None})
+
+
+def _parse_sink_option(value: str) -> tuple[str, str]:
+    domain, equals, url = value.partition("=")
+    if not equals or not domain.strip() or not url.strip():
+        raise SettingsError(f"--sink takes DOMAIN=URL (e.g. external=stdout:); got {value!r}")
+    return domain.strip(), _check_sink_url(url, f"--sink {domain.strip()}")
+
+
+def _worker_settings(
+    args: argparse.Namespace, env: Mapping[str, str], connection: ConnectionSettings
+) -> WorkerSettings:
+    sinks = sinks_from_env(env)
+    sinks.update(_parse_sink_option(value) for value in args.sink)
+    parse_app_spec(args.app)
+    return WorkerSettings(
+        connection=connection,
+        app=args.app,
+        task_queue=args.task_queue_override,
+        sinks=sinks,
+        connect_timeout=args.connect_timeout,
+        shutdown_grace=args.shutdown_grace,
+    )
+
+
+# ============================================================================================
+# commands
+
+
+async def _cmd_dev(args: argparse.Namespace, io: _Io) -> int:
+    settings = (
+        _worker_settings(args, io.env, ConnectionSettings(namespace=args.namespace))
+        if args.app
+        else None
+    )
+    if settings is not None:
+        load_app(settings.app)  # a bad --app fails before a server is started for nothing
+    ui_port = None if args.headless else args.ui_port
+    for what, port in (("gRPC", args.port), ("UI", ui_port)):
+        if port is not None and not port_is_free(port):
+            raise CommandError(
+                f"port {port} on 127.0.0.1 ({what}) is already in use (another Temporal dev "
+                f"server?); choose another with --{'port' if what == 'gRPC' else 'ui-port'}"
+            )
+    data_dir = None if args.in_memory else Path(args.data_dir)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        io.progress("starting the Temporal dev server…")
+        async with DevServer.start(
+            namespace=args.namespace,
+            port=args.port,
+            ui_port=ui_port,
+            data_dir=data_dir,
+            log_level=args.log_level,
+        ) as server:
+            io.progress(f"Temporal dev server  {server.target} (namespace {server.namespace})")
+            io.progress(f"Web UI               {server.ui_url or 'off (--headless)'}")
+            io.progress(f"database             {server.db_path or 'in memory (--in-memory)'}")
+            if settings is None:
+                io.progress("no worker (give --app module:attr to run one); press Ctrl-C to stop")
+                await stop.wait()
+            else:
+                io.progress("press Ctrl-C to stop")
+                connection = replace(settings.connection, address=server.target)
+                await serve(replace(settings, connection=connection), stop=stop, log=io.progress)
+            io.progress("stopping the Temporal dev server…")
+    io.progress("stopped")
+    return 0
+
+
+async def _cmd_worker(args: argparse.Namespace, io: _Io) -> int:
+    settings = _worker_settings(args, io.env, _connection_from_args(args, io.env))
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        await serve(settings, stop=stop, log=io.progress)
+    io.progress("worker stopped")
+    return 0
+
+
+async def _cmd_send(args: argparse.Namespace, io: _Io) -> int:
+    event = _read_event(args.event, io)
+    client = await _connect(args, io)
+    workflow_id = await client.send(event)
+    io.emit({"workflow_id": workflow_id, "subject": event.subject, "event_id": event.id})
+    return 0
+
+
+async def _cmd_execute(args: argparse.Namespace, io: _Io) -> int:
+    event = _read_event(args.event, io)
+    client = await _connect(args, io)
+    async with _waiting(
+        io, f"waiting for a worker on task queue {args.task_queue} to apply {event.type}"
+    ):
+        result = await _within(client.execute(event), args.timeout, f"applying {event.type}")
+    io.emit(_result_json(result))
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _execution(
+    args: argparse.Namespace, io: _Io
+) -> AsyncIterator[tuple[ArvoTemporalClient, str]]:
+    """Connect for a command about one execution (``args.subject``); Temporal's NOT_FOUND inside
+    the block becomes a clear error saying whether the execution finished or never existed."""
+    subject = args.subject.strip()
+    _workflow_id(subject)  # a malformed subject is an input error, found before connecting
+    client = await _connect(args, io)
+    try:
+        yield client, subject
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise await _explain_missing(client, subject) from None
+
+
+async def _answer(args: argparse.Namespace, io: _Io, what: str, query: Awaitable[_T]) -> _T:
+    """A query's answer; queries are answered by a worker, so say so while waiting for one."""
+    try:
+        async with _waiting(io, f"waiting for a worker on task queue {args.task_queue} to answer"):
+            return await _within(query, args.timeout, f"an answer to the {what} query")
+    except WorkflowQueryFailedError as error:
+        raise CommandError(f"the {what} query failed: {_one_line(error)}") from None
+
+
+async def _cmd_status(args: argparse.Namespace, io: _Io) -> int:
+    async with _execution(args, io) as (client, subject):
+        view = await _answer(args, io, "status", client.status(subject))
+    io.emit(view.model_dump(mode="json"))
+    return 0
+
+
+async def _cmd_snapshot(args: argparse.Namespace, io: _Io) -> int:
+    async with _execution(args, io) as (client, subject):
+        record = await _answer(args, io, "snapshot", client.snapshot(subject))
+    io.emit(record)
+    return 0
+
+
+async def _cmd_result(args: argparse.Namespace, io: _Io) -> int:
+    async with _execution(args, io) as (client, subject):
+        workflow_id = client.workflow_id(subject)
+        async with _waiting(io, f"waiting for {workflow_id} to finish"):
+            output = await _within(
+                client.result(subject), args.timeout, f"the end of {workflow_id}"
+            )
+    io.emit(output)
+    return 0
+
+
+async def _cmd_cancel(args: argparse.Namespace, io: _Io) -> int:
+    async with _execution(args, io) as (client, subject):
+        await client.cancel(subject, reason=args.reason)
+    io.emit({"workflow_id": client.workflow_id(subject), "cancelled": True, "reason": args.reason})
+    return 0
+
+
+async def _cmd_list(args: argparse.Namespace, io: _Io) -> int:
+    client = await _connect(args, io)
+    listings = await client.list(
+        orchestrator=args.orchestrator, status=args.status, limit=args.limit
+    )
+    for listing in listings:
+        io.stdout.write(
+            json.dumps(
+                {
+                    "workflow_id": listing.workflow_id,
+                    "orchestrator": listing.orchestrator,
+                    "status": listing.status,
+                    "temporal_status": listing.temporal_status,
+                    "subject": listing.subject,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    io.stdout.flush()
+    return 0
+
+
+async def _cmd_history(args: argparse.Namespace, io: _Io) -> int:
+    async with _execution(args, io) as (client, subject):
+        workflow_id = client.workflow_id(subject)
+        history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
+    text = history.to_json()
+    if args.output and args.output != "-":
+        try:
+            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+        io.progress(f"wrote {len(history.events)} events of {workflow_id} to {args.output}")
+    else:
+        io.stdout.write(text + "\n")
+        io.stdout.flush()
+    return 0
+
+
+async def _cmd_replay(args: argparse.Namespace, io: _Io) -> int:
+    path = Path(args.history)
+    try:
+        data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(
+            f"cannot read {path}: {error.strerror or error}", code=EXIT_USAGE
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CommandError(f"{path} is not valid JSON: {error}", code=EXIT_USAGE) from None
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        history = load_history(data, workflow_id=path.stem)
+    except Exception as error:  # protobuf's parse errors have no common public base class
+        raise CommandError(
+            f"{path} is not a Temporal workflow history (make one with 'arvo-temporal history' "
+            f"or 'temporal workflow show --output json'): {_one_line(error, 200)}",
+            code=EXIT_USAGE,
+        ) from None
+    app = load_app(args.app)
+    try:
+        await replay_history(history, app=app)
+    except NondeterminismError as error:
+        raise CommandError(f"replay of {path} failed: nondeterminism: {_one_line(error)}") from None
+    except ValueError as error:
+        raise CommandError(f"cannot replay {path}: {_one_line(error)}", code=EXIT_USAGE) from None
+    except Exception as error:  # any other workflow task failure is a failed replay as well
+        raise CommandError(
+            f"replay of {path} failed: {type(error).__name__}: {_one_line(error)}"
+        ) from None
+    io.emit({"history": str(path), "events": len(history.events), "replayed": True})
+    return 0
+
+
+# ============================================================================================
+# the parser
+
+
+def _add_connection_options(parser: argparse.ArgumentParser, *, task_queue: bool = True) -> None:
+    group = parser.add_argument_group("connection (defaults from the environment)")
+    group.add_argument(
+        "--address", help="Temporal frontend host:port [TEMPORAL_ADDRESS, localhost:7233]"
+    )
+    group.add_argument("--namespace", help="Temporal namespace [TEMPORAL_NAMESPACE, default]")
+    if task_queue:
+        group.add_argument(
+            "--task-queue",
+            help="task queue of new executions [TASK_QUEUE, arvo]",
+        )
+    group.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="use TLS [TEMPORAL_TLS; on by default with a certificate or an API key]",
+    )
+    group.add_argument("--tls-cert", metavar="PEM", help="client certificate [TEMPORAL_TLS_CERT]")
+    group.add_argument("--tls-key", metavar="PEM", help="client private key [TEMPORAL_TLS_KEY]")
+    group.add_argument("--tls-ca", metavar="PEM", help="server CA certificate [TEMPORAL_TLS_CA]")
+    group.add_argument("--tls-server-name", help="server name to verify [TEMPORAL_TLS_SERVER_NAME]")
+    group.add_argument("--api-key", help="API key, e.g. for Temporal Cloud [TEMPORAL_API_KEY]")
+
+
+def _add_worker_options(parser: argparse.ArgumentParser, *, app_required: bool) -> None:
+    group = parser.add_argument_group("worker")
+    group.add_argument(
+        "--app",
+        required=app_required,
+        metavar="MODULE:ATTR",
+        help="the ArvoApp to serve, e.g. examples.app:app",
+    )
+    group.add_argument(
+        "--sink",
+        action="append",
+        default=[],
+        metavar="DOMAIN=URL",
+        help="deliver a domain's events to URL (http(s)://, file:///, jsonl:, stdout:, memory:); "
+        "repeatable; overrides ARVO_SINK_<DOMAIN> and the app's own sinks",
+    )
+    group.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time running activities get to finish after Ctrl-C (default 10)",
+    )
+
+
+def _build_parser(env: Mapping[str, str]) -> _Parser:
+    parser = _Parser(
+        prog=PROG,
+        description="Run Arvo machines on Temporal: a local dev server, workers, and a client.",
+        epilog="Errors are one line on stderr; exit status 2 = usage or input error, 1 = failure.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, help: str, handler: Callable[..., Awaitable[int]]
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    dev = command(
+        "dev",
+        "start a local Temporal dev server (SQLite, Web UI) and optionally a worker; Ctrl-C stops",
+        _cmd_dev,
+    )
+    dev.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="gRPC port on 127.0.0.1 (default 7233)"
+    )
+    dev.add_argument(
+        "--ui-port", type=int, default=DEFAULT_UI_PORT, help="Web UI port (default 8233)"
+    )
+    dev.add_argument("--headless", action="store_true", help="no Web UI")
+    dev.add_argument(
+        "--data-dir",
+        default=DEFAULT_DATA_DIR,
+        help=f"folder of the SQLite database, kept across restarts (default {DEFAULT_DATA_DIR})",
+    )
+    dev.add_argument("--in-memory", action="store_true", help="keep nothing after it stops")
+    dev.add_argument("--namespace", help="the namespace to create [TEMPORAL_NAMESPACE, default]")
+    dev.add_argument(
+        "--task-queue", dest="task_queue_override", help="serve the app on this task queue"
+    )
+    dev.add_argument(
+        "--log-level",
+        default="error",
+        choices=["debug", "info", "warn", "error"],
+        help="the server's own log level (default error)",
+    )
+    _add_worker_options(dev, app_required=False)
+    dev.set_defaults(connect_timeout=0.0)
+
+    worker = command("worker", "run a worker for an ArvoApp until Ctrl-C or SIGTERM", _cmd_worker)
+    _add_connection_options(worker, task_queue=False)
+    worker.add_argument(
+        "--task-queue",
+        dest="task_queue_override",
+        help="serve on this task queue instead of the app's [TASK_QUEUE]",
+    )
+    worker.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep retrying the first connection this long (default: try once)",
+    )
+    _add_worker_options(worker, app_required=True)
+
+    send = command("send", "send an event (fire and forget); prints its workflow id", _cmd_send)
+    send.add_argument("event", metavar="FILE", help="Arvo event JSON file, or - for stdin")
+    _add_connection_options(send)
+
+    execute = command(
+        "execute", "apply an event and print the OrchestratorResult as JSON", _cmd_execute
+    )
+    execute.add_argument("event", metavar="FILE", help="Arvo event JSON file, or - for stdin")
+    execute.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
+    _add_connection_options(execute)
+
+    for name, help, handler in (
+        ("status", "what an execution is doing (status, state, timers, rejections)", _cmd_status),
+        ("snapshot", "an execution's machine memory record", _cmd_snapshot),
+    ):
+        sub = command(name, help, handler)
+        sub.add_argument("subject", metavar="SUBJECT", help="the execution's subject")
+        sub.add_argument(
+            "--timeout",
+            type=float,
+            default=QUERY_TIMEOUT,
+            metavar="SECONDS",
+            help=f"wait this long for a worker to answer (default {QUERY_TIMEOUT:g})",
+        )
+        _add_connection_options(sub)
+
+    result = command("result", "wait for an execution to finish and print its output", _cmd_result)
+    result.add_argument("subject", metavar="SUBJECT")
+    result.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
+    _add_connection_options(result)
+
+    cancel = command("cancel", "cancel an execution; its initiator is told why", _cmd_cancel)
+    cancel.add_argument("subject", metavar="SUBJECT")
+    cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
+    _add_connection_options(cancel)
+
+    listing = command("list", "list executions, one JSON object per line", _cmd_list)
+    listing.add_argument("--orchestrator", help="e.g. arvo.orc.adder")
+    listing.add_argument("--status", choices=["active", "done", "failed", "cancelled", "rejected"])
+    listing.add_argument("--limit", type=int, default=100)
+    _add_connection_options(listing)
+
+    history = command(
+        "history", "print an execution's Temporal history as JSON (for replay)", _cmd_history
+    )
+    history.add_argument("subject", metavar="SUBJECT")
+    history.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    _add_connection_options(history)
+
+    replay = command(
+        "replay",
+        "replay a recorded history against the current code (determinism check)",
+        _cmd_replay,
+    )
+    replay.add_argument("history", metavar="HISTORY.json")
+    replay.add_argument(
+        "--app", required=True, metavar="MODULE:ATTR", help="the ArvoApp to replay with"
+    )
+    return parser
+
+
+def _finish_args(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """Fill environment defaults after parsing, so ``--help`` states the rule, not a value."""
+    if hasattr(args, "task_queue") and args.task_queue is None:
+        args.task_queue = _env_text(env, "TASK_QUEUE") or DEFAULT_TASK_QUEUE
+    if hasattr(args, "task_queue_override") and args.task_queue_override is None:
+        args.task_queue_override = _env_text(env, "TASK_QUEUE")
+    if args.command == "dev" and args.namespace is None:
+        args.namespace = _env_text(env, "TEMPORAL_NAMESPACE") or "default"
+    for name in ("timeout", "shutdown_grace", "connect_timeout"):
+        value = getattr(args, name, None)
+        if value is not None and value < 0:
+            raise SettingsError(f"--{name.replace('_', '-')} cannot be negative")
+
+
+async def run(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run one command in the running event loop; returns the exit status.
+
+    Tests call this directly (``await run([...])``) with their own streams and environment;
+    :func:`main` wraps it in ``asyncio.run`` for the console script.
+    """
+    io = _Io(
+        stdin=stdin or sys.stdin,
+        stdout=stdout or sys.stdout,
+        stderr=stderr or sys.stderr,
+        env=os.environ if env is None else env,
+    )
+    try:
+        parser = _build_parser(io.env)
+        try:
+            args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        except SystemExit as exit:  # --help and --version print and exit; keep their status
+            return exit.code if isinstance(exit.code, int) else 0
+        _finish_args(args, io.env)
+        code: int = await args.handler(args, io)
+        return code
+    except CommandError as error:
+        io.stderr.write(f"{PROG}: {_one_line(error)}\n")
+        return error.code
+    except Exception as error:
+        described = _describe(error)
+        if described is None:
+            raise
+        io.stderr.write(f"{PROG}: {_one_line(described)}\n")
+        return described.code
+    finally:
+        io.stderr.flush()
+
+
+def _describe(error: Exception) -> CommandError | None:
+    """The one-line form of an expected failure from the library or the SDK, or None for a bug."""
+    if isinstance(error, ContractViolation | ExecutionViolation):
+        return CommandError(f"the event was refused: {error}", code=EXIT_USAGE)
+    if isinstance(error, ViolationError):
+        return CommandError(f"the event was refused: {error}")
+    if isinstance(
+        error,
+        ExecutionClosedError
+        | ExecutionNotFoundError
+        | ExecutionFailedError
+        | ExecutionCancelledError,
+    ):
+        return CommandError(str(error))
+    if isinstance(error, DevServerError):
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        first = lines[0].rstrip(":") if lines else "the Temporal dev server failed"
+        last = f"; its log ends: {lines[-1]}" if len(lines) > 1 else ""
+        return CommandError(f"{first}{last}")
+    if isinstance(error, WorkflowFailureError):
+        return CommandError(f"the workflow failed: {_one_line(error.cause or error)}")
+    if isinstance(error, RPCError):
+        if error.status == RPCStatusCode.UNAVAILABLE:
+            return CommandError(f"Temporal is unavailable: {_one_line(error.message)}")
+        return CommandError(f"Temporal refused the request: {_one_line(error.message)}")
+    if isinstance(error, InvalidSubjectError):
+        return CommandError(f"invalid subject: {error}", code=EXIT_USAGE)
+    if isinstance(error, ArvoError):
+        return CommandError(str(error))
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``arvo-temporal`` console script."""
+    try:
+        return asyncio.run(run(argv))
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""An orchestrator that runs another orchestrator as a child."""

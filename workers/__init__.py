@@ -1,0 +1,1 @@
+"""Deployable entry points: ``python -m workers.main`` runs a worker configured by environment."""

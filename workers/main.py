@@ -1,0 +1,150 @@
+"""The deployable worker: ``python -m workers.main`` (the docker compose ``worker`` service).
+
+Everything comes from the environment (blank values count as unset, as compose passes them):
+
+=============================  ===================================================================
+``ARVO_APP``                   required: ``module:attribute`` of the ``ArvoApp`` to serve
+                               (``examples.app:app``); the attribute may be a function returning
+                               one.
+``TEMPORAL_ADDRESS``           the frontend, ``host:port`` (default ``localhost:7233``).
+``TEMPORAL_NAMESPACE``         the namespace (default ``default``).
+``TASK_QUEUE``                 serve on this task queue instead of the app's own.
+``ARVO_SINK_<DOMAIN>``         where events of a domain leave the system, overriding the app's own
+                               sink for it: ``ARVO_SINK_DEFAULT`` (Arvo's null domain),
+                               ``ARVO_SINK_EXTERNAL``, …; write the domain's dots as ``__``
+                               (``ARVO_SINK_HUMAN__REVIEW`` → ``human.review``). Values are sink
+                               URLs: ``http(s)://…[?mode=binary|structured|batch]``,
+                               ``file:///abs/path.jsonl``, ``jsonl:relative/path.jsonl``,
+                               ``stdout:``, ``memory:``.
+``TEMPORAL_TLS``               ``true``/``false``; by default TLS is on exactly when a certificate,
+                               a CA or an API key is set.
+``TEMPORAL_TLS_CERT``,         client certificate and key (PEM paths) for mTLS; the Temporal CLI's
+``TEMPORAL_TLS_KEY``           ``TEMPORAL_TLS_CLIENT_CERT_PATH`` / ``…_KEY_PATH`` work too.
+``TEMPORAL_TLS_CA``            CA of the server certificate (``TEMPORAL_TLS_SERVER_CA_CERT_PATH``).
+``TEMPORAL_TLS_SERVER_NAME``   the name to verify the server certificate against.
+``TEMPORAL_API_KEY``           API key (Temporal Cloud).
+``TEMPORAL_CONNECT_TIMEOUT``   seconds to keep retrying the first connection (default 120): in
+                               compose the server may still be starting.
+``ARVO_SHUTDOWN_GRACE``        seconds running activities get after SIGTERM (default 20; keep it
+                               below compose's ``stop_grace_period``).
+``LOG_LEVEL``                  ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``.
+=============================  ===================================================================
+
+Exit status: 0 after a SIGTERM/SIGINT shutdown, 2 for bad settings, 1 when the server stays
+unreachable or the worker fails; the reason is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from arvo_temporal.cli import (
+    CommandError,
+    SettingsError,
+    WorkerSettings,
+    connection_from_env,
+    parse_app_spec,
+    serve,
+    sinks_from_env,
+    stop_on_signals,
+)
+
+__all__ = ["load_settings", "main", "run"]
+
+logger = logging.getLogger("workers.main")
+
+DEFAULT_CONNECT_TIMEOUT = 120.0
+DEFAULT_SHUTDOWN_GRACE = 20.0
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds; got {raw!r}") from None
+    if value < 0 or value != value:  # NaN compares unequal to itself
+        raise SettingsError(f"{name} must be zero or more seconds; got {raw!r}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> WorkerSettings:
+    """The worker's settings from ``env`` (pass ``os.environ``; tests pass a dict).
+
+    Only the format of ``ARVO_APP`` is checked here; importing it happens when the worker starts.
+
+    Raises:
+        SettingsError: naming the variable that is missing or wrong.
+    """
+    app = env.get("ARVO_APP", "").strip()
+    if not app:
+        raise SettingsError(
+            "ARVO_APP is not set: give the module:attribute of the ArvoApp to serve "
+            "(e.g. ARVO_APP=examples.app:app)"
+        )
+    try:
+        parse_app_spec(app)
+    except SettingsError:
+        raise SettingsError(
+            f"ARVO_APP must be module:attribute (e.g. examples.app:app); got {app!r}"
+        ) from None
+    return WorkerSettings(
+        connection=connection_from_env(env),
+        app=app,
+        task_queue=env.get("TASK_QUEUE", "").strip() or None,
+        sinks=sinks_from_env(env),
+        connect_timeout=_seconds(env, "TEMPORAL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        shutdown_grace=_seconds(env, "ARVO_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE),
+    )
+
+
+async def run(settings: WorkerSettings, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set, or, when none is given, until SIGTERM or SIGINT.
+
+    Raises:
+        SettingsError / CommandError: a bad app or sink, no connection, or a failed worker.
+    """
+    logger.info(
+        "connecting to %s (namespace %s, TLS %s)",
+        settings.connection.address,
+        settings.connection.namespace,
+        "on" if settings.connection.use_tls else "off",
+    )
+    if stop is not None:
+        await serve(settings, stop=stop, log=logger.info)
+        return
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        await serve(settings, stop=stop, log=logger.info)
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    env = os.environ if env is None else env
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    logging.basicConfig(
+        level=level if level in _LOG_LEVELS else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(env)
+        asyncio.run(run(settings))
+    except CommandError as error:
+        sys.stderr.write(f"workers.main: {' '.join(str(error).split())}\n")
+        return error.code
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down
+        return 130
+    logger.info("worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
