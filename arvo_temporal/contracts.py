@@ -300,8 +300,7 @@ class ArvoContract:
             "description": self.description,
             "metadata": dict(self.metadata),
             "versions": [
-                self.version(version).to_json_schema()
-                for version in self.sorted_versions("asc")
+                self.version(version).to_json_schema() for version in self.sorted_versions("asc")
             ],
         }
 

@@ -193,8 +193,7 @@ class ExecutionNotFoundError(ArvoError):
         self.subject = subject
         self.workflow_id = workflow_id
         super().__init__(
-            f"no execution {workflow_id} exists for this subject; only an init event "
-            "can start one"
+            f"no execution {workflow_id} exists for this subject; only an init event can start one"
         )
 
 

@@ -37,6 +37,7 @@ from arvo_temporal.uri import encode_uri, is_properly_encoded_uri
 
 __all__ = [
     "ARVO_DATA_CONTENT_TYPE",
+    "CLOUDEVENT_ATTRIBUTES",
     "ArvoEvent",
     "ArvoEventIdInput",
     "ExtensionValue",
@@ -51,7 +52,7 @@ ARVO_DATA_CONTENT_TYPE = "application/cloudevents+json;charset=UTF-8;profile=arv
 ExtensionValue: TypeAlias = str | bool | int | float | None
 ArvoEventIdInput: TypeAlias = Mapping[str, str] | str | None
 
-_CLOUDEVENT_KEYS = (
+CLOUDEVENT_ATTRIBUTES = (
     "id",
     "source",
     "specversion",
@@ -72,7 +73,7 @@ _ARVO_KEYS = (
     "parentid",
     "domain",
 )
-_ALL_KEYS = frozenset(_CLOUDEVENT_KEYS + _ARVO_KEYS)
+_ALL_KEYS = frozenset(CLOUDEVENT_ATTRIBUTES + _ARVO_KEYS)
 _TYPE_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)+\.[a-z0-9]+$")
 _DOMAIN_PATTERN = re.compile(r"^[a-z0-9.]+$")
 _EXTENSION_KEY = re.compile(r"^[a-z0-9]+$")
@@ -348,7 +349,7 @@ class ArvoEvent(BaseModel):
     @property
     def cloudevent_attributes(self) -> dict[str, Any]:
         """The CloudEvents core attributes (Arvo's ``cloudevent.default`` without ``data``)."""
-        return {key: getattr(self, key) for key in _CLOUDEVENT_KEYS if key != "data"}
+        return {key: getattr(self, key) for key in CLOUDEVENT_ATTRIBUTES if key != "data"}
 
     @property
     def arvo_extensions(self) -> dict[str, Any]:

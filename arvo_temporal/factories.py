@@ -9,7 +9,7 @@ system errors), force Arvo's content type, and derive a subject when none is giv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 from arvo_temporal.contracts import (
     PARENT_SUBJECT_KEY,
@@ -22,7 +22,26 @@ from arvo_temporal.events import ArvoEvent, ArvoEventIdInput, ExtensionValue, cr
 from arvo_temporal.sources import SYSTEM_SOURCE, IdClockSource
 from arvo_temporal.subject import ArvoOrchestrationSubject
 
-__all__ = ["ArvoEventFactory", "ArvoOrchestratorEventFactory"]
+__all__ = ["ArvoEventFactory", "ArvoOrchestratorEventFactory", "EventOptions"]
+
+
+class _EventFields(TypedDict, total=False):
+    id: ArvoEventIdInput
+    to: str | None
+    redirectto: str | None
+    domain: str | None
+    accesscontrol: str | None
+    executionunits: float | None
+    parentid: str | None
+    traceparent: str | None
+    tracestate: str | None
+    extensions: Mapping[str, ExtensionValue] | None
+
+
+class EventOptions(_EventFields, total=False):
+    """The optional fields every factory method takes (Arvo's names)."""
+
+    subject: str | None
 
 
 class ArvoEventFactory:
@@ -34,30 +53,29 @@ class ArvoEventFactory:
         self.contract = contract
         self.id_clock = id_clock
 
-    def _subject(
-        self, subject: str | None, source: str, redirectto: str | None, domain: str | None
-    ) -> str:
-        if subject is not None:
-            return subject
-        return ArvoOrchestrationSubject.new(
-            orchestrator=self.contract.accepts_type,
-            version=self.contract.version,
-            initiator=source,
-            domain=domain,
-            meta={"redirectto": redirectto} if redirectto else None,
-            source=self.id_clock,
-        )
-
     def _event(
         self,
         *,
         event_type: str,
         data: Mapping[str, Any],
         source: str,
-        subject: str,
         dataschema: str,
-        **fields: Any,
+        options: EventOptions,
     ) -> ArvoEvent:
+        subject = options.get("subject")
+        # Every key but "subject" is an _EventFields key (EventOptions only adds "subject").
+        fields = cast(_EventFields, {k: v for k, v in options.items() if k != "subject"})
+        if subject is None:
+            # Arvo's default: a new root subject for the accepted type, initiated by the source.
+            redirectto = options.get("redirectto")
+            subject = ArvoOrchestrationSubject.new(
+                orchestrator=self.contract.accepts_type,
+                version=self.contract.version,
+                initiator=source,
+                domain=options.get("domain"),
+                meta={"redirectto": redirectto} if redirectto else None,
+                source=self.id_clock,
+            )
         return create_arvo_event(
             source=source,
             type=event_type,
@@ -69,21 +87,7 @@ class ArvoEventFactory:
         )
 
     def accepts(
-        self,
-        *,
-        source: str,
-        data: Mapping[str, Any],
-        subject: str | None = None,
-        id: ArvoEventIdInput = None,
-        to: str | None = None,
-        redirectto: str | None = None,
-        domain: str | None = None,
-        accesscontrol: str | None = None,
-        executionunits: float | None = None,
-        parentid: str | None = None,
-        traceparent: str | None = None,
-        tracestate: str | None = None,
-        extensions: Mapping[str, ExtensionValue] | None = None,
+        self, *, source: str, data: Mapping[str, Any], **options: Unpack[EventOptions]
     ) -> ArvoEvent:
         """An event of the accepted type.
 
@@ -98,18 +102,8 @@ class ArvoEventFactory:
             event_type=self.contract.accepts_type,
             data=parsed,
             source=source,
-            subject=self._subject(subject, source, redirectto, domain),
             dataschema=self.contract.dataschema,
-            id=id,
-            to=to,
-            redirectto=redirectto,
-            domain=domain,
-            accesscontrol=accesscontrol,
-            executionunits=executionunits,
-            parentid=parentid,
-            traceparent=traceparent,
-            tracestate=tracestate,
-            extensions=extensions,
+            options=options,
         )
 
     def emits(
@@ -118,17 +112,7 @@ class ArvoEventFactory:
         type: str,
         source: str,
         data: Mapping[str, Any],
-        subject: str | None = None,
-        id: ArvoEventIdInput = None,
-        to: str | None = None,
-        redirectto: str | None = None,
-        domain: str | None = None,
-        accesscontrol: str | None = None,
-        executionunits: float | None = None,
-        parentid: str | None = None,
-        traceparent: str | None = None,
-        tracestate: str | None = None,
-        extensions: Mapping[str, ExtensionValue] | None = None,
+        **options: Unpack[EventOptions],
     ) -> ArvoEvent:
         """An event of one of the contract's emitted types.
 
@@ -144,52 +128,20 @@ class ArvoEventFactory:
             event_type=type,
             data=parsed,
             source=source,
-            subject=self._subject(subject, source, redirectto, domain),
             dataschema=self.contract.dataschema,
-            id=id,
-            to=to,
-            redirectto=redirectto,
-            domain=domain,
-            accesscontrol=accesscontrol,
-            executionunits=executionunits,
-            parentid=parentid,
-            traceparent=traceparent,
-            tracestate=tracestate,
-            extensions=extensions,
+            options=options,
         )
 
     def system_error(
-        self,
-        *,
-        error: BaseException,
-        source: str,
-        subject: str | None = None,
-        id: ArvoEventIdInput = None,
-        to: str | None = None,
-        redirectto: str | None = None,
-        domain: str | None = None,
-        accesscontrol: str | None = None,
-        executionunits: float | None = None,
-        parentid: str | None = None,
-        traceparent: str | None = None,
-        tracestate: str | None = None,
+        self, *, error: BaseException, source: str, **options: Unpack[EventOptions]
     ) -> ArvoEvent:
         """``sys.<type>.error`` from an exception, with the wildcard dataschema ``<uri>/0.0.0``."""
         return self._event(
             event_type=self.contract.system_error.type,
             data=error_to_data(error),
             source=source,
-            subject=self._subject(subject, source, redirectto, domain),
             dataschema=build_dataschema(self.contract.uri, "0.0.0"),
-            id=id,
-            to=to,
-            redirectto=redirectto,
-            domain=domain,
-            accesscontrol=accesscontrol,
-            executionunits=executionunits,
-            parentid=parentid,
-            traceparent=traceparent,
-            tracestate=tracestate,
+            options=options,
         )
 
 
@@ -207,21 +159,7 @@ class ArvoOrchestratorEventFactory(ArvoEventFactory):
         super().__init__(contract, id_clock=id_clock)
 
     def init(
-        self,
-        *,
-        source: str,
-        data: Mapping[str, Any],
-        subject: str | None = None,
-        id: ArvoEventIdInput = None,
-        to: str | None = None,
-        redirectto: str | None = None,
-        domain: str | None = None,
-        accesscontrol: str | None = None,
-        executionunits: float | None = None,
-        parentid: str | None = None,
-        traceparent: str | None = None,
-        tracestate: str | None = None,
-        extensions: Mapping[str, ExtensionValue] | None = None,
+        self, *, source: str, data: Mapping[str, Any], **options: Unpack[EventOptions]
     ) -> ArvoEvent:
         """The init event ``arvo.orc.<name>``.
 
@@ -230,65 +168,24 @@ class ArvoOrchestratorEventFactory(ArvoEventFactory):
         ``meta.redirectto`` = ``redirectto`` or the parent's initiator (arvo.md §4).
         """
         parent = data.get(PARENT_SUBJECT_KEY)
-        if subject is None and parent:
+        if options.get("subject") is None and parent:
             parent_content = ArvoOrchestrationSubject.parse(parent)
-            subject = ArvoOrchestrationSubject.from_parent(
+            options["subject"] = ArvoOrchestrationSubject.from_parent(
                 orchestrator=self.contract.accepts_type,
                 version=self.contract.version,
                 subject=parent,
-                domain=domain,
-                meta={"redirectto": redirectto or parent_content.execution.initiator},
+                domain=options.get("domain"),
+                meta={
+                    "redirectto": options.get("redirectto") or parent_content.execution.initiator
+                },
                 source=self.id_clock,
             )
-        return self.accepts(
-            source=source,
-            data=data,
-            subject=subject,
-            id=id,
-            to=to,
-            redirectto=redirectto,
-            domain=domain,
-            accesscontrol=accesscontrol,
-            executionunits=executionunits,
-            parentid=parentid,
-            traceparent=traceparent,
-            tracestate=tracestate,
-            extensions=extensions,
-        )
+        return self.accepts(source=source, data=data, **options)
 
     def complete(
-        self,
-        *,
-        source: str,
-        data: Mapping[str, Any],
-        subject: str | None = None,
-        id: ArvoEventIdInput = None,
-        to: str | None = None,
-        redirectto: str | None = None,
-        domain: str | None = None,
-        accesscontrol: str | None = None,
-        executionunits: float | None = None,
-        parentid: str | None = None,
-        traceparent: str | None = None,
-        tracestate: str | None = None,
-        extensions: Mapping[str, ExtensionValue] | None = None,
+        self, *, source: str, data: Mapping[str, Any], **options: Unpack[EventOptions]
     ) -> ArvoEvent:
         """The completion event ``arvo.orc.<name>.done``, validated against the complete schema."""
         complete_type = self.contract.complete_event_type
         assert complete_type is not None  # guaranteed by the orchestrator check in __init__
-        return self.emits(
-            type=complete_type,
-            source=source,
-            data=data,
-            subject=subject,
-            id=id,
-            to=to,
-            redirectto=redirectto,
-            domain=domain,
-            accesscontrol=accesscontrol,
-            executionunits=executionunits,
-            parentid=parentid,
-            traceparent=traceparent,
-            tracestate=tracestate,
-            extensions=extensions,
-        )
+        return self.emits(type=complete_type, source=source, data=data, **options)

@@ -51,9 +51,7 @@ class SubjectOrchestrator(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _TYPE_PATTERN.match(value) or ";" in value:
-            raise ValueError(
-                "must be at least three dot-separated lowercase alphanumeric segments"
-            )
+            raise ValueError("must be at least three dot-separated lowercase alphanumeric segments")
         return value
 
     @field_validator("version")
@@ -82,9 +80,7 @@ class SubjectExecution(_Strict):
     @classmethod
     def _initiator(cls, value: str) -> str:
         if not _TYPE_PATTERN.match(value) or ";" in value:
-            raise ValueError(
-                "must be at least three dot-separated lowercase alphanumeric segments"
-            )
+            raise ValueError("must be at least three dot-separated lowercase alphanumeric segments")
         return value
 
     @field_validator("domain")
@@ -210,9 +206,7 @@ class ArvoOrchestrationSubject:
         try:
             text = zlib.decompress(compressed, _ZLIB_OR_GZIP)
         except zlib.error:
-            raise InvalidSubjectError(
-                f"{prefix}: not a zlib or gzip compressed payload"
-            ) from None
+            raise InvalidSubjectError(f"{prefix}: not a zlib or gzip compressed payload") from None
         try:
             content = json.loads(text.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):

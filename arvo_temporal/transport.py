@@ -27,7 +27,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from arvo_temporal.errors import ArvoEventValidationError
-from arvo_temporal.events import ARVO_DATA_CONTENT_TYPE, ArvoEvent
+from arvo_temporal.events import ARVO_DATA_CONTENT_TYPE, CLOUDEVENT_ATTRIBUTES, ArvoEvent
 from arvo_temporal.sources import format_arvo_time
 
 __all__ = [
@@ -43,15 +43,8 @@ __all__ = [
 HttpMode = Literal["binary", "structured"]
 ARVO_BINARY_CONTENT_TYPE = "application/json;charset=UTF-8;profile=arvo"
 _FORMAT = JSONFormat()
-_CORE_ATTRIBUTES = (
-    "id",
-    "source",
-    "specversion",
-    "type",
-    "subject",
-    "datacontenttype",
-    "dataschema",
-)
+# Every CloudEvents core attribute but data and time, which the SDK takes separately.
+_CORE_ATTRIBUTES = tuple(a for a in CLOUDEVENT_ATTRIBUTES if a not in ("data", "time"))
 
 
 class HttpRequestParts:

@@ -17,7 +17,9 @@ def load_vector(relative: str) -> Any:
     """Load one JSON vector file from ../shared/vectors; a missing file fails the test loudly."""
     path = VECTORS / relative
     if not path.is_file():
-        pytest.fail(f"conformance vector {path} is missing (set ARVO_VECTORS to the vectors folder)")
+        pytest.fail(
+            f"conformance vector {path} is missing (set ARVO_VECTORS to the vectors folder)"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -42,6 +42,7 @@ from arvo_temporal.sources import IdClockSource
 from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 
 if TYPE_CHECKING:
+    from arvo_temporal.machine import ArvoMachine
     from arvo_temporal.registry import MachineRegistry
 
 __all__ = [
@@ -253,6 +254,32 @@ def _executed(
     return StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), new_record)
 
 
+def _context_from_record(
+    settings: OrchestratorSettings,
+    record: MachineMemoryRecord,
+    machine: ArvoMachine,
+    subject: SubjectContent,
+    id_clock: IdClockSource,
+) -> EmissionContext:
+    """Emission context for work not triggered by an Arvo event (a timer, a cancellation): the
+    last consumed event stands in as the trigger, so accesscontrol and parentid are inherited."""
+    assert record.events is not None, "callers check that the record has consumed an event"
+    consumed = ArvoEvent.from_json(record.events.consumed)
+    return EmissionContext(
+        source=settings.source,
+        execution_units=settings.execution_units,
+        consumed=consumed,
+        subject=subject,
+        parent_subject=record.parent_subject,
+        init_event_id=record.init_event_id,
+        self_contract=machine.self_contract,
+        service_contracts=machine.service_contracts,
+        id_clock=id_clock,
+        traceparent=consumed.traceparent,
+        tracestate=consumed.tracestate,
+    )
+
+
 def step_timer(
     settings: OrchestratorSettings,
     *,
@@ -276,20 +303,8 @@ def step_timer(
     machine = settings.registry.resolve_subject(subject)
     if machine is None or record.state is None:
         return _ignored("no machine for this timer")
-    consumed = ArvoEvent.from_json(record.events.consumed)
-    ctx = EmissionContext(
-        source=settings.source,
-        execution_units=settings.execution_units,
-        consumed=consumed,
-        subject=subject,
-        parent_subject=record.parent_subject,
-        init_event_id=record.init_event_id,
-        self_contract=machine.self_contract,
-        service_contracts=machine.service_contracts,
-        id_clock=id_clock,
-        traceparent=consumed.traceparent,
-        tracestate=consumed.tracestate,
-    )
+    ctx = _context_from_record(settings, record, machine, subject, id_clock)
+    consumed = ctx.consumed
     try:
         executed = engine.fire_timer(
             machine=machine, state=record.state, timer_event=timer_event, now_ms=now_ms
@@ -341,20 +356,7 @@ def step_cancel(
     if record is None or record.failed or record.status != "active" or record.events is None:
         return _ignored("no active execution to cancel")
     machine = settings.registry.resolve_subject(subject) or settings.registry.machines[0]
-    consumed = ArvoEvent.from_json(record.events.consumed)
-    ctx = EmissionContext(
-        source=settings.source,
-        execution_units=settings.execution_units,
-        consumed=consumed,
-        subject=subject,
-        parent_subject=record.parent_subject,
-        init_event_id=record.init_event_id,
-        self_contract=machine.self_contract,
-        service_contracts=machine.service_contracts,
-        id_clock=id_clock,
-        traceparent=consumed.traceparent,
-        tracestate=consumed.tracestate,
-    )
+    ctx = _context_from_record(settings, record, machine, subject, id_clock)
     events = build_system_errors(
         ctx, ExecutionCancelled(reason), domains=settings.domains.system_error
     )
