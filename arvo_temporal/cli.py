@@ -1215,8 +1215,10 @@ async def run(
     try:
         parser = _build_parser(io.env)
         try:
-            args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-        except SystemExit as exit:  # --help and --version print and exit; keep their status
+            # --help prints through sys.stdout; send it where this run's output goes.
+            with contextlib.redirect_stdout(io.stdout):
+                args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        except SystemExit as exit:  # --help prints and exits; keep its status
             return exit.code if isinstance(exit.code, int) else 0
         _finish_args(args, io.env)
         code: int = await args.handler(args, io)

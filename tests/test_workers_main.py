@@ -1,0 +1,269 @@
+"""The deployable worker's settings: every value comes from an explicit env mapping.
+
+Running the worker for real (``python -m workers.main`` against the dev server, stopped with
+SIGTERM) is in ``tests/temporal/test_examples.py``, next to the other Temporal tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.service import TLSConfig
+
+from arvo_temporal.cli import (
+    CommandError,
+    ConnectionSettings,
+    SettingsError,
+    load_app,
+    sink_env_domain,
+    with_overrides,
+)
+from arvo_temporal.temporal import ArvoApp, JsonLinesSink, MemorySink, StdoutSink
+from examples.app import build_app
+from workers.main import DEFAULT_CONNECT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, load_settings, main
+
+APP = {"ARVO_APP": "examples.app:app"}
+
+
+def test_defaults():
+    settings = load_settings(APP)
+    assert settings.app == "examples.app:app"
+    assert settings.connection == ConnectionSettings()
+    assert settings.connection.address == "localhost:7233"
+    assert settings.connection.namespace == "default"
+    assert settings.connection.use_tls is False
+    assert settings.connection.tls_config() is False
+    assert settings.task_queue is None  # the app's own task queue
+    assert settings.sinks == {}
+    assert settings.connect_timeout == DEFAULT_CONNECT_TIMEOUT
+    assert settings.shutdown_grace == DEFAULT_SHUTDOWN_GRACE
+
+
+def test_connection_and_task_queue():
+    settings = load_settings(
+        {
+            **APP,
+            "TEMPORAL_ADDRESS": "temporal:7233",
+            "TEMPORAL_NAMESPACE": "orders",
+            "TASK_QUEUE": "arvo-orders",
+            "TEMPORAL_CONNECT_TIMEOUT": "5",
+            "ARVO_SHUTDOWN_GRACE": "0.5",
+        }
+    )
+    assert (settings.connection.address, settings.connection.namespace) == (
+        "temporal:7233",
+        "orders",
+    )
+    assert settings.task_queue == "arvo-orders"
+    assert (settings.connect_timeout, settings.shutdown_grace) == (5.0, 0.5)
+
+
+def test_blank_values_count_as_unset():
+    # docker compose passes ${ARVO_SINK_DEFAULT:-} as an empty string when it is not set.
+    settings = load_settings(
+        {
+            **APP,
+            "TEMPORAL_ADDRESS": "",
+            "TASK_QUEUE": "  ",
+            "ARVO_SINK_DEFAULT": "",
+            "ARVO_SINK_EXTERNAL": "",
+            "TEMPORAL_TLS": "",
+        }
+    )
+    assert settings.connection.address == "localhost:7233"
+    assert settings.task_queue is None and settings.sinks == {}
+    assert settings.connection.use_tls is False
+
+
+def test_sinks_per_domain():
+    settings = load_settings(
+        {
+            **APP,
+            "ARVO_SINK_DEFAULT": "https://broker.example/events?mode=batch",
+            "ARVO_SINK_EXTERNAL": "stdout:",
+            "ARVO_SINK_HUMAN__REVIEW": "jsonl:review.jsonl",
+            "ARVO_SINK_AUDIT_LOG": "file:///var/log/arvo.jsonl",
+            "ARVO_SINK_UNUSED": " ",
+            "NOT_A_SINK": "memory:",
+        }
+    )
+    assert settings.sinks == {
+        "audit_log": "file:///var/log/arvo.jsonl",
+        "default": "https://broker.example/events?mode=batch",
+        "external": "stdout:",
+        "human.review": "jsonl:review.jsonl",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "domain"),
+    [
+        ("ARVO_SINK_DEFAULT", "default"),
+        ("ARVO_SINK_EXTERNAL", "external"),
+        ("ARVO_SINK_HUMAN__REVIEW", "human.review"),
+        ("ARVO_SINK_A__B__C", "a.b.c"),
+        ("ARVO_SINK_SNAKE_CASE", "snake_case"),
+        ("ARVO_SINK_V2", "v2"),
+    ],
+)
+def test_sink_variable_names(name, domain):
+    assert sink_env_domain(name) == domain
+
+
+@pytest.mark.parametrize(
+    "name", ["ARVO_SINK_", "ARVO_SINK__X", "ARVO_SINK_X___Y", "ARVO_SINK_X_", "ARVO_SINK_A-B"]
+)
+def test_bad_sink_variable_names(name):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**APP, name: "stdout:"})
+
+
+def test_bad_sink_url_names_the_variable_but_not_the_url():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**APP, "ARVO_SINK_EXTERNAL": "ftp://user:s3cret@host/inbox"})
+    message = str(raised.value)
+    assert message.startswith("ARVO_SINK_EXTERNAL: unsupported sink URL scheme 'ftp'")
+    assert "s3cret" not in message
+
+
+def test_tls_switch():
+    assert load_settings({**APP, "TEMPORAL_TLS": "true"}).connection.tls_config() is True
+    assert load_settings({**APP, "TEMPORAL_TLS": "0"}).connection.use_tls is False
+    with pytest.raises(SettingsError, match="TEMPORAL_TLS must be true or false; got 'maybe'"):
+        load_settings({**APP, "TEMPORAL_TLS": "maybe"})
+
+
+def test_mutual_tls_files(tmp_path: Path):
+    (tmp_path / "client.pem").write_bytes(b"CERT")
+    (tmp_path / "client.key").write_bytes(b"KEY")
+    (tmp_path / "ca.pem").write_bytes(b"CA")
+    connection = load_settings(
+        {
+            **APP,
+            "TEMPORAL_TLS_CERT": str(tmp_path / "client.pem"),
+            "TEMPORAL_TLS_KEY": str(tmp_path / "client.key"),
+            "TEMPORAL_TLS_CA": str(tmp_path / "ca.pem"),
+            "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+        }
+    ).connection
+    assert connection.use_tls is True  # implied by the certificate
+    assert connection.tls_config() == TLSConfig(
+        client_cert=b"CERT",
+        client_private_key=b"KEY",
+        server_root_ca_cert=b"CA",
+        domain="temporal.internal",
+    )
+
+
+def test_temporal_cli_variable_names_work_too(tmp_path: Path):
+    (tmp_path / "c").write_bytes(b"C")
+    (tmp_path / "k").write_bytes(b"K")
+    connection = load_settings(
+        {
+            **APP,
+            "TEMPORAL_TLS_CLIENT_CERT_PATH": str(tmp_path / "c"),
+            "TEMPORAL_TLS_CLIENT_KEY_PATH": str(tmp_path / "k"),
+        }
+    ).connection
+    assert (connection.tls_cert, connection.tls_key) == (tmp_path / "c", tmp_path / "k")
+
+
+def test_tls_mistakes(tmp_path: Path):
+    with pytest.raises(SettingsError, match="certificate needs its private key"):
+        load_settings({**APP, "TEMPORAL_TLS_CERT": "client.pem"})
+    with pytest.raises(SettingsError, match="TLS is turned off"):
+        load_settings({**APP, "TEMPORAL_TLS": "false", "TEMPORAL_TLS_CA": "ca.pem"})
+    missing = load_settings({**APP, "TEMPORAL_TLS_CA": str(tmp_path / "nope.pem")})
+    with pytest.raises(SettingsError, match="cannot read the TLS CA certificate"):
+        missing.connection.tls_config()
+
+
+def test_api_key_turns_tls_on_and_stays_out_of_repr():
+    settings = load_settings({**APP, "TEMPORAL_API_KEY": "secret-key"})
+    assert settings.connection.api_key == "secret-key"
+    assert settings.connection.use_tls is True
+    assert "secret-key" not in repr(settings)
+    off = load_settings({**APP, "TEMPORAL_API_KEY": "k", "TEMPORAL_TLS": "false"})
+    assert off.connection.use_tls is False  # e.g. a local proxy that terminates TLS
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", "examples.app", "examples.app:", ":app", "examples app:app", "1x:app"]
+)
+def test_bad_arvo_app(value):
+    env = dict(APP)
+    if value is None:
+        del env["ARVO_APP"]
+    else:
+        env["ARVO_APP"] = value
+    with pytest.raises(SettingsError, match="ARVO_APP"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize("name", ["TEMPORAL_CONNECT_TIMEOUT", "ARVO_SHUTDOWN_GRACE"])
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_bad_durations(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**APP, name: value})
+
+
+def test_main_reports_bad_settings_in_one_line(capsys):
+    assert main({"ARVO_APP": "nope"}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("workers.main: ARVO_APP must be module:attribute")
+
+
+# --------------------------------------------------------------------------- loading apps
+
+
+def make_app() -> ArvoApp:
+    """A factory: ARVO_APP may name a function that returns the app."""
+    return build_app(task_queue="from-factory", sinks={})
+
+
+def test_load_app_takes_an_app_or_a_factory():
+    from examples import app as module
+
+    assert load_app("examples.app:app") is module.app
+    assert load_app("tests.test_workers_main:make_app").task_queue == "from-factory"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_package.app:app", "no module named no_such_package"),
+        ("examples.no_such_module:app", "no module named examples.no_such_module"),
+        ("examples.app:missing", "examples.app has no attribute missing"),
+        ("examples.app:TASK_QUEUE", "examples.app:TASK_QUEUE is a str, not an ArvoApp"),
+        ("examples.app:build_app.__name__", "is a str, not an ArvoApp"),
+    ],
+)
+def test_load_app_errors(spec, message):
+    with pytest.raises(SettingsError, match=message):
+        load_app(spec)
+
+
+def test_an_app_module_that_raises_is_a_runtime_error(tmp_path, monkeypatch):
+    (tmp_path / "broken_app_module.py").write_text("raise RuntimeError('no database')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(CommandError) as raised:
+        load_app("broken_app_module:app")
+    assert raised.value.code == 1
+    assert str(raised.value) == "importing broken_app_module failed: RuntimeError: no database"
+    monkeypatch.delitem(sys.modules, "broken_app_module", raising=False)
+
+
+def test_environment_sinks_override_the_apps_own_for_their_domains():
+    default, audit = StdoutSink(), MemorySink()
+    app = build_app(task_queue="q", sinks={"default": default, "audit": audit})
+    external = JsonLinesSink("external.jsonl")
+    served = with_overrides(app, sinks={"external": external}, task_queue="other")
+    assert served is not app and served.task_queue == "other"
+    assert served.sinks.sinks == {"default": default, "audit": audit, "external": external}
+    assert set(served.orchestrators) == set(app.orchestrators)
+    assert set(served.handlers) == set(app.handlers)
+    assert app.task_queue == "q" and "external" not in app.sinks.sinks  # untouched
+    assert with_overrides(app) is app
