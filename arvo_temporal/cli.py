@@ -665,10 +665,13 @@ async def _waiting(
 
 async def _within(awaitable: Awaitable[_T], seconds: float | None, what: str) -> _T:
     """Await with an optional limit (None waits as long as it takes)."""
+    limit = asyncio.timeout(seconds)
     try:
-        async with asyncio.timeout(seconds):
+        async with limit:
             return await awaitable
     except TimeoutError:
+        if not limit.expired():  # a TimeoutError of the awaited call itself, not our limit
+            raise
         raise CommandError(f"{what} did not happen within {seconds:g}s") from None
 
 
@@ -734,9 +737,13 @@ async def _explain_missing(client: ArvoTemporalClient, subject: str) -> CommandE
     try:
         description = await client.temporal.get_workflow_handle(workflow_id).describe()
     except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return CommandError(f"no execution exists for this subject (workflow id {workflow_id})")
-        return CommandError(f"Temporal refused the request: {_one_line(error.message)}")
+        if error.status != RPCStatusCode.NOT_FOUND:
+            return CommandError(f"Temporal refused the request: {_one_line(error.message)}")
+        if "namespace" in error.message.lower():
+            return CommandError(f"Temporal: {_one_line(error.message)}")
+        return CommandError(f"no execution exists for this subject (workflow id {workflow_id})")
+    if description.close_time is None:
+        return CommandError(f"Temporal could not find what was asked of running {workflow_id}")
     status = description.status.name.lower() if description.status else "closed"
     return CommandError(f"the execution {workflow_id} has already finished ({status})")
 

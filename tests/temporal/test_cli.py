@@ -483,3 +483,10 @@ async def test_worker_command_serves_until_sigterm(temporal_server, task_queue, 
     assert served.stderr.splitlines()[-1] == "worker stopped"
     (line,) = external.read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["type"] == "com.expense.approval"
+
+
+async def test_an_unknown_namespace_is_named(running):
+    subject = adder_init(1, 2).subject
+    outcome = await cli("status", subject, *running.opts(), "--namespace", "no-such-namespace")
+    assert outcome.code == 1
+    assert "no-such-namespace" in outcome.error_line
