@@ -111,6 +111,15 @@ def _clean_json(value: Any, path: str) -> Any:
     raise _NotJson(f"{path}: {type(value).__name__} has no JSON representation")
 
 
+def _copy_json(value: Any) -> Any:
+    """A structural copy of data already cleaned by ``_clean_json`` (no checks: it is valid)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
+
+
 def _check_time(value: Any) -> tuple[str | None, str | None]:
     if isinstance(value, datetime):
         return format_arvo_time(value), None
@@ -303,7 +312,7 @@ class ArvoEvent(BaseModel):
             "subject": self.subject,
             "datacontenttype": self.datacontenttype,
             "dataschema": self.dataschema,
-            "data": _clean_json(self.data, "data"),
+            "data": _copy_json(self.data),
             "time": self.time,
         }
         out.update(self.extensions)
