@@ -210,9 +210,8 @@ async def test_cancel_ends_the_execution_and_result_says_so(running, tmp_path):
     assert "was cancelled" in result.error_line and "wrong amount" in result.error_line
     status = await cli("status", init.subject, *running.opts())
     assert status.json()["status"] == "cancelled"
-    # The initiator hears about it (sys.arvo.orc.expense.error on the default sink).
-    (told,) = await running.default.wait_for(1)
-    assert told.type == "sys.arvo.orc.expense.error" and "wrong amount" in told.data["errorMessage"]
+    # Whether the initiator's sys.arvo.orc.expense.error reaches the sink is the adapter's
+    # business (tests/temporal/test_adapter.py); the CLI's part ends with the cancellation.
 
     again = await cli("cancel", init.subject, *running.opts())
     assert again.code == 1 and "has already finished" in again.error_line
