@@ -1098,7 +1098,10 @@ def _build_parser(env: Mapping[str, str]) -> _Parser:
     dev.add_argument("--in-memory", action="store_true", help="keep nothing after it stops")
     dev.add_argument("--namespace", help="the namespace to create [TEMPORAL_NAMESPACE, default]")
     dev.add_argument(
-        "--task-queue", dest="task_queue_override", help="serve the app on this task queue"
+        "--task-queue",
+        dest="task_queue_override",
+        metavar="TASK_QUEUE",
+        help="serve the app on this task queue [TASK_QUEUE, the app's own]",
     )
     dev.add_argument(
         "--log-level",
@@ -1114,6 +1117,7 @@ def _build_parser(env: Mapping[str, str]) -> _Parser:
     worker.add_argument(
         "--task-queue",
         dest="task_queue_override",
+        metavar="TASK_QUEUE",
         help="serve on this task queue instead of the app's [TASK_QUEUE]",
     )
     worker.add_argument(
