@@ -280,7 +280,7 @@ class ArvoEvent(BaseModel):
     domain: str | None = None
     extensions: dict[str, ExtensionValue] = {}
 
-    def __init__(self, **fields: Any) -> None:
+    def __init__(self, /, **fields: Any) -> None:
         try:
             super().__init__(**fields)
         except ValidationError as error:

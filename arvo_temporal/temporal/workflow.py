@@ -281,11 +281,16 @@ class ArvoMachineWorkflow:
             self._deadline_ms = _now_ms() + spec.execution_timeout.total_seconds() * 1000
         try:
             await self._loop()
-        except asyncio.CancelledError:
-            await self._cancel(self._cancel_reason or "cancelled by a Temporal cancel request")
             await self._drain_dispatches()
-            raise
-        await self._drain_dispatches()
+        except asyncio.CancelledError:
+            # Temporal delivers a cancel request once, wherever run() is waiting. Finish the
+            # machine's cancellation (unless it already ended) and every delivery in flight;
+            # the run shows as cancelled only if the machine was.
+            if self._status not in TERMINAL:
+                await self._cancel(self._cancel_reason or "cancelled by a Temporal cancel request")
+            await self._drain_dispatches()
+            if self._status == "cancelled":
+                raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._summary()
 
@@ -474,7 +479,9 @@ class ArvoMachineWorkflow:
 
     async def _dispatch(self, previous: asyncio.Task[None] | None, events: list[ArvoEvent]) -> None:
         if previous is not None:
-            await previous  # keep outgoing events in emission order
+            # Keep outgoing events in emission order; shielded, so that cancelling this task
+            # never cancels the delivery before it.
+            await asyncio.shield(previous)
         settings, _ = self._require()
         targets = ", ".join(sorted({event.to or "?" for event in events}))
         try:
@@ -495,8 +502,10 @@ class ArvoMachineWorkflow:
                 self._reject(event, "DeliveryFailed", str(error.cause or error))
 
     async def _drain_dispatches(self) -> None:
+        # Shielded: a cancel request arriving while run() waits here cancels run(), not the
+        # deliveries in flight (else the initiator's sys.<source>.error could be lost).
         while self._dispatch_tail is not None and not self._dispatch_tail.done():
-            await self._dispatch_tail
+            await asyncio.shield(self._dispatch_tail)
 
     # ----------------------------------------------------------------------------- continue-as-new
 

@@ -288,3 +288,18 @@ async def test_the_temporal_ui_shows_arvo_fields(client, task_queue, sink):
             lambda: client.list(orchestrator="arvo.orc.adder", status="done"), "visibility"
         )
         assert any(item.subject == init.subject for item in listed)
+
+
+async def test_cancelling_many_executions_never_loses_an_initiators_error(client, task_queue, sink):
+    # A cancel request may reach run() while it waits for deliveries; those must finish.
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        inits = [adder_init(a=n) for n in range(12)]
+        for init in inits:
+            await client.execute(init)
+        await asyncio.gather(*(client.cancel(i.subject, reason=f"stop {i.id}") for i in inits))
+        for init in inits:
+            with pytest.raises(ExecutionCancelledError):
+                await client.result(init.subject)
+        errors = {e.subject: e for e in sink.events if e.type == "sys.arvo.orc.adder.error"}
+        assert set(errors) == {init.subject for init in inits}
+        assert all(errors[i.subject].data["errorMessage"] == f"stop {i.id}" for i in inits)
