@@ -9,7 +9,13 @@ This is the only package (with ``arvo_temporal.cli``) that imports ``temporalio`
 """
 
 from arvo_temporal.temporal.activities import ArvoActivities
-from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE, ArvoApp, OrchestratorSpec
+from arvo_temporal.temporal.app import (
+    DEFAULT_TASK_QUEUE,
+    ArvoApp,
+    OrchestratorSpec,
+    register_app,
+    unregister_app,
+)
 from arvo_temporal.temporal.client import ArvoTemporalClient, ExecutionListing
 from arvo_temporal.temporal.devserver import DevServer, DevServerError
 from arvo_temporal.temporal.ids import workflow_id_for
@@ -26,7 +32,7 @@ from arvo_temporal.temporal.sinks import (
     StdoutSink,
     sink_from_url,
 )
-from arvo_temporal.temporal.worker import create_worker
+from arvo_temporal.temporal.worker import ArvoWorker, create_worker
 from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "ArvoApp",
     "ArvoMachineWorkflow",
     "ArvoTemporalClient",
+    "ArvoWorker",
     "CompositeSink",
     "DevServer",
     "DevServerError",
@@ -50,7 +57,9 @@ __all__ = [
     "SinkRouter",
     "StdoutSink",
     "create_worker",
+    "register_app",
     "register_search_attributes",
     "sink_from_url",
+    "unregister_app",
     "workflow_id_for",
 ]

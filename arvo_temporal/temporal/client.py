@@ -131,15 +131,18 @@ class ArvoTemporalClient:
         *,
         namespace: str = "default",
         task_queue: str = DEFAULT_TASK_QUEUE,
-        tls: bool | TLSConfig = False,
+        tls: bool | TLSConfig | None = None,
         api_key: str | None = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> ArvoTemporalClient:
-        """Connect to a Temporal frontend (``host:port``); TLS and API keys for Temporal Cloud."""
+        """Connect to a Temporal frontend (``host:port``); TLS and API keys for Temporal Cloud.
+
+        ``tls=None`` turns TLS on exactly when an API key is given (Temporal Cloud needs both).
+        """
         client = await Client.connect(
             target,
             namespace=namespace,
-            tls=tls,
+            tls=tls if tls is not None else api_key is not None,
             api_key=api_key,
             data_converter=pydantic_data_converter,
             interceptors=[*interceptors, TracingInterceptor()],
@@ -250,17 +253,24 @@ class ArvoTemporalClient:
             return ExecutionViolation(cause.message)
         return error
 
-    async def snapshot(self, subject: str) -> dict[str, Any] | None:
-        """The execution's machine memory record (also works after it finished)."""
-        result: dict[str, Any] | None = await self._handle(subject).query("snapshot")
+    async def snapshot(
+        self, subject: str, *, rpc_timeout: timedelta | None = None
+    ) -> dict[str, Any] | None:
+        """The execution's machine memory record (also works after it finished; a query needs
+        a running worker, so pass ``rpc_timeout`` to bound the wait when none may be up)."""
+        result: dict[str, Any] | None = await self._handle(subject).query(
+            "snapshot", rpc_timeout=rpc_timeout
+        )
         return result
 
-    async def status(self, subject: str) -> ExecutionStatusView:
-        """What the execution is doing now."""
+    async def status(
+        self, subject: str, *, rpc_timeout: timedelta | None = None
+    ) -> ExecutionStatusView:
+        """What the execution is doing now (a query; see ``snapshot`` on ``rpc_timeout``)."""
         handle = self.temporal.get_workflow_handle_for(
             ArvoMachineWorkflow.run, workflow_id_for(subject)
         )
-        return await handle.query(ArvoMachineWorkflow.status)
+        return await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
 
     async def cancel(self, subject: str, *, reason: str = "cancelled by a client") -> None:
         """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``."""
@@ -285,7 +295,9 @@ class ArvoTemporalClient:
             )
         except WorkflowFailureError as error:
             if isinstance(error.cause, CancelledError):
-                raise ExecutionCancelledError(str(error.cause), workflow_id=handle.id) from None
+                memo = await (await handle.describe()).memo()
+                reason = memo.get("cancel_reason") or str(error.cause)
+                raise ExecutionCancelledError(str(reason), workflow_id=handle.id) from None
             raise ExecutionFailedError(
                 str(error.cause or error), workflow_id=handle.id, status="failed"
             ) from None

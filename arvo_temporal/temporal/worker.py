@@ -19,12 +19,18 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.temporal.activities import ArvoActivities
-from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE, ArvoApp, OrchestratorSpec, register_app
+from arvo_temporal.temporal.app import (
+    DEFAULT_TASK_QUEUE,
+    ArvoApp,
+    OrchestratorSpec,
+    register_app,
+    unregister_app,
+)
 from arvo_temporal.temporal.client import ArvoTemporalClient, with_arvo_converter
 from arvo_temporal.temporal.sinks import EventSink
 from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
 
-__all__ = ["PASSTHROUGH_MODULES", "create_worker", "sandbox_runner"]
+__all__ = ["PASSTHROUGH_MODULES", "ArvoWorker", "create_worker", "sandbox_runner"]
 
 PASSTHROUGH_MODULES = (
     "arvo_temporal",
@@ -44,6 +50,27 @@ def sandbox_runner(extra_passthrough: Iterable[str] = ()) -> SandboxedWorkflowRu
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
+class ArvoWorker(Worker):
+    """A Temporal ``Worker`` that forgets its app's registration when it stops, so another app
+    (or a replay) may serve the same task queue later in the same process."""
+
+    def __init__(self, *args: Any, app: ArvoApp, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            unregister_app(self.app)
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *args: Any) -> None:
+        try:
+            await super().__aexit__(exc_type, *args)
+        finally:
+            unregister_app(self.app)
+
+
 def create_worker(
     client: Client | ArvoTemporalClient,
     *,
@@ -54,7 +81,7 @@ def create_worker(
     sinks: Mapping[str, EventSink] | None = None,
     passthrough_modules: Iterable[str] = (),
     **worker_options: Any,
-) -> Worker:
+) -> ArvoWorker:
     """A worker for an ``ArvoApp`` (or for machines, handlers and sinks given directly).
 
     Args:
@@ -81,8 +108,9 @@ def create_worker(
         client.temporal if isinstance(client, ArvoTemporalClient) else with_arvo_converter(client)
     )
     activities = ArvoActivities(app, temporal)
-    return Worker(
+    return ArvoWorker(
         temporal,
+        app=app,
         task_queue=app.task_queue,
         workflows=[ArvoMachineWorkflow],
         activities=[activities.handle, activities.dispatch],

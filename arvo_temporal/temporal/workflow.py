@@ -411,6 +411,9 @@ class ArvoMachineWorkflow:
         await self._after_step(result)
         self._status = "cancelled"
         self._publish_status()
+        # Temporal's cancel carries no details: keep the reason where result() can read it
+        # without a worker (the memo, shown in the UI too).
+        workflow.upsert_memo({"cancel_reason": reason})
 
     async def _after_step(self, result: StepResult) -> None:
         if result.record is not None:

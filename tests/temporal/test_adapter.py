@@ -303,3 +303,23 @@ async def test_cancelling_many_executions_never_loses_an_initiators_error(client
         errors = {e.subject: e for e in sink.events if e.type == "sys.arvo.orc.adder.error"}
         assert set(errors) == {init.subject for init in inits}
         assert all(errors[i.subject].data["errorMessage"] == f"stop {i.id}" for i in inits)
+
+
+async def test_a_stopped_worker_frees_its_task_queue_for_another_app(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        pass
+    # Without unregistering on stop this would raise ConfigViolation ("already served").
+    second = app(task_queue, sink, build_adder(), handlers=[make_calculator_handler()])
+    async with create_worker(client, app=second):
+        init = adder_init()
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 5
+
+
+async def test_result_of_a_cancelled_execution_names_the_reason(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init()
+        await client.execute(init)
+        await client.cancel(init.subject, reason="duplicate order")
+        with pytest.raises(ExecutionCancelledError, match="duplicate order"):
+            await client.result(init.subject)
