@@ -22,5 +22,5 @@ demo: install
 # Command 2: the whole test suite, lint and strict typing.
 test: install node-deps
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict arvo_temporal
+	$(BIN)/mypy --strict arvo_temporal tests/typing
 	CI=$${CI:-} $(BIN)/pytest

@@ -1,0 +1,121 @@
+"""Public usages that must type-check under mypy --strict (``make test`` checks this file).
+
+Not run as a test: it exists so that a change to a public signature that breaks ordinary user
+code shows up as a type error.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from arvo_temporal import (
+    ArvoEvent,
+    ArvoOrchestrationSubject,
+    ArvoOrchestratorEventFactory,
+    HandlerInput,
+    OrchestratorResult,
+    SimpleEventBroker,
+    SimpleMachineMemory,
+    create_arvo_event,
+    create_arvo_event_handler,
+    create_arvo_orchestrator,
+    create_arvo_orchestrator_contract,
+    create_simple_arvo_contract,
+    setup_arvo_machine,
+)
+from arvo_temporal.statechart import ActionArgs, assign, emit
+from arvo_temporal.temporal import (
+    ArvoApp,
+    ArvoTemporalClient,
+    ExecutionStatusView,
+    MemorySink,
+    OrchestratorSpec,
+    create_worker,
+)
+
+
+class Numbers(BaseModel):
+    a: float
+    b: float
+
+
+class Sum(BaseModel):
+    result: float
+
+
+calculator = create_simple_arvo_contract(
+    uri="#/typing/calculator",
+    type="typing.add",
+    versions={"1.0.0": {"accepts": Numbers, "emits": Sum}},
+)
+adder = create_arvo_orchestrator_contract(
+    uri="#/typing/adder",
+    name="typing.adder",
+    versions={"1.0.0": {"init": Numbers, "complete": Sum}},
+)
+
+
+def add_numbers(request: HandlerInput) -> dict[str, object]:
+    data = request.event.data
+    return {"type": "evt.typing.add.success", "data": {"result": data["a"] + data["b"]}}
+
+
+def remember(args: ActionArgs, params: object) -> dict[str, object]:
+    return {"result": args.event["data"]["result"]}
+
+
+machine = setup_arvo_machine(
+    contracts={"self": adder.version("1.0.0"), "services": {"add": calculator.version("1.0.0")}}
+).create_machine(
+    id="typing_adder",
+    context=lambda init: {"a": init["data"]["a"], "b": init["data"]["b"], "result": None},
+    output=lambda context: {"result": context["result"]},
+    config={
+        "initial": "adding",
+        "states": {
+            "adding": {
+                "entry": emit({"type": "com.typing.add", "data": {"a": 1, "b": 2}}),
+                "on": {"evt.typing.add.success": {"target": "done", "actions": assign(remember)}},
+            },
+            "done": {"type": "final"},
+        },
+    },
+)
+
+
+async def in_process() -> OrchestratorResult:
+    orchestrator = create_arvo_orchestrator(memory=SimpleMachineMemory(), machines=[machine])
+    handler = create_arvo_event_handler(contract=calculator, handlers={"1.0.0": add_numbers})
+    broker = SimpleEventBroker([orchestrator, handler])
+    init: ArvoEvent = ArvoOrchestratorEventFactory(adder.version("1.0.0")).init(
+        source="com.typing.client", data={"parentSubject$$": None, "a": 1, "b": 2}
+    )
+    left: list[ArvoEvent] = await broker.send(init)
+    assert left
+    return await orchestrator.execute(init)
+
+
+async def on_temporal(client: ArvoTemporalClient) -> ExecutionStatusView:
+    app = ArvoApp(
+        orchestrators=[OrchestratorSpec(machines=(machine,), execution_timeout=timedelta(hours=1))],
+        handlers=[create_arvo_event_handler(contract=calculator, handlers={"1.0.0": add_numbers})],
+        sinks={"default": MemorySink()},
+    )
+    async with create_worker(client, app=app):
+        subject: str = ArvoOrchestrationSubject.new(
+            orchestrator="arvo.orc.typing.adder", version="1.0.0", initiator="com.typing.client"
+        )
+        event = create_arvo_event(
+            source="com.typing.client",
+            type="arvo.orc.typing.adder",
+            subject=subject,
+            data={"parentSubject$$": None, "a": 1, "b": 2},
+            dataschema="#/typing/adder/1.0.0",
+        )
+        workflow_id: str = await client.send(event)
+        assert workflow_id
+        output: dict[str, object] = await client.result(subject)
+        assert output
+        return await client.status(subject)
