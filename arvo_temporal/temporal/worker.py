@@ -9,10 +9,12 @@ machines the worker registered (temporal.md §5).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -27,10 +29,13 @@ from arvo_temporal.temporal.app import (
     unregister_app,
 )
 from arvo_temporal.temporal.client import ArvoTemporalClient, with_arvo_converter
+from arvo_temporal.temporal.search_attributes import register_search_attributes
 from arvo_temporal.temporal.sinks import EventSink
 from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
 
 __all__ = ["PASSTHROUGH_MODULES", "ArvoWorker", "create_worker", "sandbox_runner"]
+
+logger = logging.getLogger(__name__)
 
 PASSTHROUGH_MODULES = (
     "arvo_temporal",
@@ -51,18 +56,49 @@ def sandbox_runner(extra_passthrough: Iterable[str] = ()) -> SandboxedWorkflowRu
 
 
 class ArvoWorker(Worker):
-    """A Temporal ``Worker`` that forgets its app's registration when it stops, so another app
-    (or a replay) may serve the same task queue later in the same process."""
+    """A Temporal ``Worker`` for an ``ArvoApp``.
 
-    def __init__(self, *args: Any, app: ArvoApp, **kwargs: Any) -> None:
+    On start it registers Arvo's search attributes on its namespace (idempotent; a cluster that
+    refuses, e.g. Temporal Cloud where attributes are managed in the console, only logs a
+    warning). On stop it forgets its app's registration, so another app (or a replay) may serve
+    the same task queue later in the same process.
+    """
+
+    def __init__(
+        self, *args: Any, app: ArvoApp, register_attributes: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.app = app
+        self.register_attributes = register_attributes
+
+    async def _register_search_attributes(self) -> None:
+        if not self.register_attributes:
+            return
+        namespace = self.client.namespace
+        try:
+            added = await register_search_attributes(self.client, namespace)
+        except RPCError as error:
+            logger.warning(
+                "could not register Arvo search attributes on %s (%s); register them with "
+                "`temporal operator search-attribute create` or your cloud console",
+                namespace,
+                error.message,
+            )
+            return
+        if added:
+            logger.info("registered search attributes %s on %s", added, namespace)
 
     async def run(self) -> None:
         try:
+            await self._register_search_attributes()
             await super().run()
         finally:
             unregister_app(self.app)
+
+    async def __aenter__(self) -> ArvoWorker:
+        await self._register_search_attributes()
+        await super().__aenter__()
+        return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *args: Any) -> None:
         try:
@@ -80,6 +116,7 @@ def create_worker(
     handlers: Iterable[ArvoEventHandler] = (),
     sinks: Mapping[str, EventSink] | None = None,
     passthrough_modules: Iterable[str] = (),
+    register_attributes: bool = True,
     **worker_options: Any,
 ) -> ArvoWorker:
     """A worker for an ``ArvoApp`` (or for machines, handlers and sinks given directly).
@@ -89,6 +126,7 @@ def create_worker(
         app: the deployment; if omitted one is built from ``machines``/``handlers``/``sinks``.
         task_queue: overrides the app's task queue.
         passthrough_modules: extra modules your machines import that are safe to share.
+        register_attributes: register Arvo's search attributes on the namespace at start.
         worker_options: passed to ``temporalio.worker.Worker`` (concurrency limits, …).
 
     Raises:
@@ -111,6 +149,7 @@ def create_worker(
     return ArvoWorker(
         temporal,
         app=app,
+        register_attributes=register_attributes,
         task_queue=app.task_queue,
         workflows=[ArvoMachineWorkflow],
         activities=[activities.handle, activities.dispatch],

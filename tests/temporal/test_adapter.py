@@ -323,3 +323,47 @@ async def test_result_of_a_cancelled_execution_names_the_reason(client, task_que
         await client.cancel(init.subject, reason="duplicate order")
         with pytest.raises(ExecutionCancelledError, match="duplicate order"):
             await client.result(init.subject)
+
+
+async def test_a_worker_registers_the_search_attributes_on_its_namespace(
+    temporal_server, task_queue
+):
+    import uuid
+
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from temporalio.api.workflowservice.v1 import (
+        DescribeNamespaceRequest,
+        RegisterNamespaceRequest,
+    )
+    from temporalio.client import Client
+
+    namespace = f"arvo-sa-{uuid.uuid4().hex[:8]}"
+    admin = await temporal_server.connect()
+    await admin.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
+    )
+
+    async def described():
+        try:
+            await admin.workflow_service.describe_namespace(
+                DescribeNamespaceRequest(namespace=namespace)
+            )
+        except Exception:
+            return False
+        return True
+
+    await eventually(described, "the new namespace")
+    client = ArvoTemporalClient(
+        await Client.connect(temporal_server.target, namespace=namespace), task_queue=task_queue
+    )
+    async with create_worker(client, app=app(task_queue, MemorySink(), build_adder())):
+        pass
+    listed = await admin.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    assert {"ArvoOrchestrator", "ArvoVersion", "ArvoStatus", "ArvoInitiator"} <= set(
+        listed.custom_attributes
+    )

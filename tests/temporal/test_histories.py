@@ -1,7 +1,7 @@
 """Replaying recorded workflow histories: the machine and workflow code stay deterministic.
 
-``test_committed_histories_replay`` replays every history under ``tests/temporal/histories/``
-(recorded from earlier versions of the code) against the current code, so a change that would
+``test_committed_histories_replay`` replays every history committed under ``tests/histories/``
+(recorded by earlier versions of the code) against the current code, so a change that would
 break running executions fails CI. ``test_fresh_histories_replay`` records new histories of
 the scenarios on the real server and replays them at once; run it with
 ``ARVO_RECORD_HISTORIES=1`` to refresh the committed files.
@@ -29,7 +29,7 @@ from tests.fixtures.services import make_calculator_handler
 from tests.fixtures.timing import build_counter, build_waiter, counter, ticker
 from tests.temporal.drivers import HISTORY_TASK_QUEUE
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 MINIMUM_COMMITTED = 8
 
 
