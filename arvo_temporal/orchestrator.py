@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from opentelemetry.trace import SpanKind
@@ -57,6 +58,16 @@ def check_subject_or_raise(subject: str, source: str) -> SubjectContent:
     if parsed.orchestrator.name != source:
         raise ExecutionViolation(f"the subject belongs to {parsed.orchestrator.name}, not {source}")
     return parsed
+
+
+class _SpanPerPhase:
+    """Child spans for the pure step's phases (``machine.run``, ``events.create``)."""
+
+    def phase(self, name: str) -> AbstractContextManager[object]:
+        return telemetry.child_span(name)
+
+
+_SPANS = _SpanPerPhase()
 
 
 class ArvoOrchestrator:
@@ -124,17 +135,17 @@ class ArvoOrchestrator:
             try:
                 record = await self._read(event.subject)
                 traceparent, tracestate = telemetry.current_trace_headers()
-                with telemetry.child_span("machine.step"):
-                    outcome = step(
-                        self.settings,
-                        record=record,
-                        event=event,
-                        subject=subject,
-                        id_clock=self.id_clock,
-                        traceparent=traceparent,
-                        tracestate=tracestate,
-                        now_ms=self.id_clock.now().timestamp() * 1000,
-                    )
+                outcome = step(
+                    self.settings,
+                    record=record,
+                    event=event,
+                    subject=subject,
+                    id_clock=self.id_clock,
+                    traceparent=traceparent,
+                    tracestate=tracestate,
+                    now_ms=self.id_clock.now().timestamp() * 1000,
+                    observer=_SPANS,
+                )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
                     await self._write(event.subject, outcome.record, previous)

@@ -15,10 +15,12 @@ raised and nothing is written; any other failure becomes a failure record plus
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from arvo_temporal.contracts import PARENT_SUBJECT_KEY, error_to_data
 from arvo_temporal.domains import LOCAL, ORCHESTRATION_CONTEXT, DomainToken
@@ -46,9 +48,11 @@ if TYPE_CHECKING:
     from arvo_temporal.registry import MachineRegistry
 
 __all__ = [
+    "UNOBSERVED",
     "EmissionDomains",
     "ExecutionCancelled",
     "OrchestratorSettings",
+    "StepObserver",
     "StepOutcome",
     "StepResult",
     "check_subject",
@@ -85,6 +89,23 @@ class OrchestratorSettings:
     def requires_resource_locking(self) -> bool:
         """True when any machine needs a lock (parallel states or multi-emit services)."""
         return any(machine.requires_resource_locking for machine in self.registry.machines)
+
+
+class StepObserver(Protocol):
+    """Sees the phases of a step (``machine.run``, ``events.create``) without the core knowing
+    about tracing: the in-process driver opens an OpenTelemetry child span per phase."""
+
+    def phase(self, name: str) -> AbstractContextManager[object]:
+        """A context manager around one phase."""
+        ...
+
+
+class _Unobserved:
+    def phase(self, name: str) -> AbstractContextManager[object]:
+        return contextlib.nullcontext()
+
+
+UNOBSERVED: StepObserver = _Unobserved()
 
 
 class StepOutcome(StrEnum):
@@ -144,6 +165,7 @@ def step(
     traceparent: str | None = None,
     tracestate: str | None = None,
     now_ms: float = 0,
+    observer: StepObserver = UNOBSERVED,
 ) -> StepResult:
     """Apply one event to one execution. ``subject`` is ``check_subject``'s result; ``now_ms``
     (epoch milliseconds from the driver's clock) stamps timers scheduled by ``after``.
@@ -192,16 +214,20 @@ def step(
             service_contracts=machine.service_contracts,
         )
         machine.validate_input(event).raise_for_violation()
-        executed = settings.engine.execute(
-            machine=machine, state=record.state if record else None, event=event, now_ms=now_ms
-        )
-        raw_events = _with_completion(
-            executed,
-            complete_type=machine.self_contract.complete_event_type,
-            subject=subject,
-            settings=settings,
-        )
-        events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
+        with observer.phase("machine.run"):
+            executed = settings.engine.execute(
+                machine=machine, state=record.state if record else None, event=event, now_ms=now_ms
+            )
+        with observer.phase("events.create"):
+            raw_events = _with_completion(
+                executed,
+                complete_type=machine.self_contract.complete_event_type,
+                subject=subject,
+                settings=settings,
+            )
+            events = build_events(
+                ctx, raw_events, default_service_domains=settings.domains.services
+            )
     except Exception as error:
         if is_violation(error):
             raise

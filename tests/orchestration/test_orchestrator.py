@@ -185,14 +185,23 @@ async def test_execute_spans_nest_and_carry_the_incoming_trace():
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     init = _adder_init().model_copy(update={"traceparent": incoming})
-    orchestrator = create_arvo_orchestrator(memory=SimpleMachineMemory(), machines=[build_adder()])
+    orchestrator = create_arvo_orchestrator(
+        memory=SimpleMachineMemory(), machines=[build_adder()], requires_resource_locking=True
+    )
     with use_tracer_provider(provider):
         result = await orchestrator.execute(init)
     spans = {span.name: span for span in exporter.get_finished_spans()}
     root = spans["Orchestrator<#/anchors/orchestrator/adder>@arvo.orc.adder"]
     assert format(root.context.trace_id, "032x") == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert format(root.parent.span_id, "016x") == "00f067aa0ba902b7"
-    for child in ("memory.read", "machine.step", "memory.write"):
+    for child in (
+        "memory.lock",
+        "memory.read",
+        "machine.run",
+        "events.create",
+        "memory.write",
+        "memory.unlock",
+    ):
         assert spans[child].parent.span_id == root.context.span_id, child
     assert root.attributes["arvo.orchestration.status"] == "active"
     assert root.attributes["arvo.parsed.subject.orchestrator.name"] == "arvo.orc.adder"
