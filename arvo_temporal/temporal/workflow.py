@@ -85,6 +85,7 @@ OUTCOME_WINDOW = 256
 REJECTION_WINDOW = 50
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
+UPDATES_BEFORE_CONTINUE_AS_NEW = 1500
 # A run started by a message that never arrived (update-with-start is not atomic) ends itself.
 ORPHAN_TIMEOUT = timedelta(minutes=1)
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -159,6 +160,7 @@ class ArvoMachineWorkflow:
         self._ended_with: str | None = None
         self._draining = False
         self._messages = 0
+        self._updates = 0
         self._handler_tasks = 0
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -182,6 +184,7 @@ class ArvoMachineWorkflow:
     async def execute(self, event: ArvoEvent) -> OrchestratorResult:
         """Apply an event and answer with what it produced (Arvo's ``execute``)."""
         self._messages += 1
+        self._updates += 1
         if event.id not in self._outcomes:
             if event.id in self._seen:
                 return OrchestratorResult.empty()  # applied long ago; its answer aged out
@@ -292,6 +295,14 @@ class ArvoMachineWorkflow:
             if self._status == "cancelled":
                 raise
         await workflow.wait_condition(workflow.all_handlers_finished)
+        for item in self._inbox:
+            # Arvo ignores events for a finished execution; say so rather than drop them silently.
+            workflow.logger.info(
+                "event %s (%s) arrived after the execution ended (%s); ignored",
+                item.event.id,
+                item.event.type,
+                self._status,
+            )
         return self._summary()
 
     async def _loop(self) -> None:
@@ -518,6 +529,7 @@ class ArvoMachineWorkflow:
         return (
             workflow.info().is_continue_as_new_suggested()
             or self._messages >= MESSAGES_BEFORE_CONTINUE_AS_NEW
+            or self._updates >= UPDATES_BEFORE_CONTINUE_AS_NEW
         )
 
     async def _continue_as_new(self) -> None:
