@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from temporalio.service import TLSConfig
 
-from arvo_temporal.cli import (
+from arvo_temporal.temporal import ArvoApp, JsonLinesSink, MemorySink, StdoutSink
+from arvo_temporal.temporal.runtime import (
     CommandError,
     ConnectionSettings,
     SettingsError,
@@ -20,7 +21,6 @@ from arvo_temporal.cli import (
     sink_env_domain,
     with_overrides,
 )
-from arvo_temporal.temporal import ArvoApp, JsonLinesSink, MemorySink, StdoutSink
 from examples.app import build_app
 from workers.main import DEFAULT_CONNECT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, load_settings, main
 
