@@ -25,7 +25,6 @@ from arvo_temporal.validation import InputValidation, validate_machine_input
 
 __all__ = [
     "ENQUEUE_ACTION",
-    "EVENT_QUEUE_PATH",
     "ArvoMachine",
     "ArvoMachineSetup",
     "enqueue_arvo_event",
@@ -33,8 +32,6 @@ __all__ = [
 ]
 
 ENQUEUE_ACTION = "enqueueArvoEvent"
-# Where Arvo keeps enqueued events in the context until the step ends (arvo.md §5.3).
-EVENT_QUEUE_PATH = ("arvo$$", "volatile$$", "eventQueue$$")
 _ARVO_FORBIDDEN_KEYS = frozenset({"invoke", "after", ENQUEUE_ACTION})
 
 RawEventSource = Mapping[str, Any] | Callable[[ActionArgs, Mapping[str, Any]], Mapping[str, Any]]

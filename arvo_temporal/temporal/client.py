@@ -42,7 +42,6 @@ from arvo_temporal.errors import (
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
-from arvo_temporal.subject import ArvoOrchestrationSubject
 from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE
 from arvo_temporal.temporal.delivery import (
     deliver_event,
@@ -54,7 +53,12 @@ from arvo_temporal.temporal.delivery import (
 from arvo_temporal.temporal.ids import workflow_id_for
 from arvo_temporal.temporal.models import ExecutionStatusView, ExecutionSummary, WorkflowInput
 from arvo_temporal.temporal.search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
-from arvo_temporal.temporal.workflow import EXECUTE_UPDATE, WORKFLOW_NAME, ArvoMachineWorkflow
+from arvo_temporal.temporal.workflow import (
+    CLOSED_EXECUTION,
+    EXECUTE_UPDATE,
+    WORKFLOW_NAME,
+    ArvoMachineWorkflow,
+)
 
 __all__ = ["ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
 
@@ -248,7 +252,7 @@ class ArvoTemporalClient:
             violation = _violation(cause)
             if violation is not None:
                 return violation
-            if "accepts no more events" in cause.message:
+            if CLOSED_EXECUTION in cause.message:
                 return ExecutionClosedError(event.subject, workflow_id=workflow_id)
             return ExecutionViolation(cause.message)
         return error
@@ -332,8 +336,3 @@ class ArvoTemporalClient:
                 )
             )
         return listings
-
-    @staticmethod
-    def parse_subject(subject: str) -> Any:
-        """The decoded subject (a convenience for CLIs and dashboards)."""
-        return ArvoOrchestrationSubject.parse(subject)

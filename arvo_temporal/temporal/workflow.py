@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.temporal.search_attributes import ARVO_STATUS
 
 __all__ = [
+    "CLOSED_EXECUTION",
     "DISPATCH_ACTIVITY",
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
@@ -79,6 +80,9 @@ WORKFLOW_NAME = "ArvoMachineWorkflow"
 HANDLE_ACTIVITY = "arvo_handle"
 DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
+# The update validator's words for a finished execution; the client maps them to
+# ExecutionClosedError, so both sides use this one constant.
+CLOSED_EXECUTION = "it accepts no more events"
 
 SEEN_WINDOW = 4096
 OUTCOME_WINDOW = 256
@@ -208,7 +212,7 @@ class ArvoMachineWorkflow:
         if self._draining:
             raise ValueError("the execution is continuing as new; retry the update")
         if self._status in TERMINAL:
-            raise ValueError(f"the execution is {self._status}; it accepts no more events")
+            raise ValueError(f"the execution is {self._status}; {CLOSED_EXECUTION}")
 
     @workflow.signal(name="arvo_cancel")
     def arvo_cancel(self, reason: str) -> None:
