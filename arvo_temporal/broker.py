@@ -1,4 +1,4 @@
-"""SimpleEventBroker: an in-process event bus for tests, examples and local runs (arvo.md §9).
+"""SimpleEventBroker: an in-process event bus for tests, examples and local runs (docs/arvo.md §9).
 
 Each handler (service or orchestrator) is subscribed on the topic ``handler.source``; an event is
 routed by its ``to`` field. Whatever a handler returns is published again, so a whole

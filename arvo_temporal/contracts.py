@@ -1,11 +1,11 @@
 """Arvo contracts: versioned event schemas a service or orchestrator promises to honour.
 
-Schemas are pydantic models. Validation follows zod as Arvo uses it (arvo.md §2): data is
+Schemas are pydantic models. Validation follows zod as Arvo uses it (docs/arvo.md §2): data is
 validated as JSON in strict mode (a string is never coerced into a number), unknown keys are
 stripped, defaults are applied, and the parsed data is what an event carries. Every contract also
 exports JSON Schema so services in other languages can read it.
 
-Naming (arvo.md §2, §12.4): a contract ``type`` is the event type it accepts; its system error is
+Naming (docs/arvo.md §2, §12.4): a contract ``type`` is the event type it accepts; its system error is
 ``sys.<type>.error`` with the wildcard dataschema ``<uri>/0.0.0``; orchestrator contracts accept
 ``arvo.orc.<name>`` (with the required, nullable ``parentSubject$$``) and emit
 ``arvo.orc.<name>.done``.

@@ -1,4 +1,4 @@
-"""Domain tokens and their resolution (arvo.md §7).
+"""Domain tokens and their resolution (docs/arvo.md §7).
 
 A raw event may ask for several domains; each token resolves against the execution's subjects,
 contracts and the triggering event, and one ArvoEvent is emitted per distinct token (orchestrators

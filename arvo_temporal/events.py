@@ -1,6 +1,6 @@
 """ArvoEvent: a CloudEvent with Arvo's extensions, wire-compatible with arvo-core 3.0.x.
 
-The model is frozen and validated as Arvo's constructor validates (arvo.md §1.1): every bad field
+The model is frozen and validated as Arvo's constructor validates (docs/arvo.md §1.1): every bad field
 is reported at once in one :class:`ArvoEventValidationError`. ``to_json()`` gives Arvo's 17 keys
 (plus custom extensions) in Arvo's order with explicit nulls; ``from_json()`` inverts it. The same
 flat JSON is the model's pydantic serialisation, so a Temporal payload shows the event exactly as
@@ -397,7 +397,7 @@ def _encode_optional(value: str | None) -> str | None:
 
 
 def _resolve_id(id_input: ArvoEventIdInput, id_clock: IdClockSource) -> str:
-    """Arvo 3.x id rules (arvo.md §1.3)."""
+    """Arvo 3.x id rules (docs/arvo.md §1.3)."""
     if id_input is None:
         return id_clock.new_id()
     if isinstance(id_input, str):
@@ -455,7 +455,7 @@ def create_arvo_event(
     extensions: Mapping[str, ExtensionValue] | None = None,
     id_clock: IdClockSource = SYSTEM_SOURCE,
 ) -> ArvoEvent:
-    """Build an :class:`ArvoEvent` with Arvo's defaults (arvo.md §1).
+    """Build an :class:`ArvoEvent` with Arvo's defaults (docs/arvo.md §1).
 
     ``source``, ``subject``, ``to`` (default: ``type``), ``redirectto``, ``dataschema`` and
     ``parentid`` pass through JavaScript's ``encodeURI``; ``id`` follows Arvo 3.x

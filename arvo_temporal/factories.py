@@ -1,5 +1,5 @@
 """Event factories bound to a versioned contract (arvo-core's ``createArvoEventFactory`` and
-``createArvoOrchestratorEventFactory``, arvo.md §4).
+``createArvoOrchestratorEventFactory``, docs/arvo.md §4).
 
 They validate the data against the contract (the event carries the *parsed* data: defaults
 applied, unknown keys stripped), set ``dataschema`` to ``<uri>/<version>`` (``<uri>/0.0.0`` for
@@ -165,7 +165,7 @@ class ArvoOrchestratorEventFactory(ArvoEventFactory):
 
         Without ``subject``: a root subject (``meta.redirectto`` = ``redirectto`` if given), or,
         when ``data["parentSubject$$"]`` is set, a child subject derived from it with
-        ``meta.redirectto`` = ``redirectto`` or the parent's initiator (arvo.md §4).
+        ``meta.redirectto`` = ``redirectto`` or the parent's initiator (docs/arvo.md §4).
         """
         parent = data.get(PARENT_SUBJECT_KEY)
         if options.get("subject") is None and parent:

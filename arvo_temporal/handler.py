@@ -1,4 +1,4 @@
-"""ArvoEventHandler: a stateless service bound to one contract (arvo.md §6).
+"""ArvoEventHandler: a stateless service bound to one contract (docs/arvo.md §6).
 
 A handler receives an event of its contract's type, checks it against the contract (§2.6), calls
 the implementation of the event's contract version, and turns what the implementation returns
@@ -180,7 +180,7 @@ class ArvoEventHandler:
     async def execute(
         self, event: ArvoEvent, *, inherit_from: Literal["EVENT", "CONTEXT"] = "EVENT"
     ) -> OrchestratorResult:
-        """Handle one event (arvo.md §6).
+        """Handle one event (docs/arvo.md §6).
 
         Returns:
             The produced events: the implementation's outputs, or one system error event.
@@ -215,7 +215,7 @@ class ArvoEventHandler:
             return OrchestratorResult.from_events(events)
 
     def _match(self, event: ArvoEvent, span: Span) -> VersionedArvoContract:
-        """The checks of arvo.md §2.6 for a service handler; the version the event is for."""
+        """The checks of docs/arvo.md §2.6 for a service handler; the version the event is for."""
         if event.type != self.contract.type:
             raise ConfigViolation(
                 f"Event type mismatch: Received '{event.type}', expected '{self.contract.type}'"

@@ -1,7 +1,7 @@
 """Arvo machines: statecharts bound to a versioned orchestrator contract and its services.
 
 ``setup_arvo_machine(contracts=..., actions=..., guards=...).create_machine(id=..., config=...)``
-mirrors Arvo's ``setupArvoMachine`` (arvo.md §5.7) and checks everything at declaration: the
+mirrors Arvo's ``setupArvoMachine`` (docs/arvo.md §5.7) and checks everything at declaration: the
 version belongs to the self contract, service contracts are distinct, statically known emitted
 types belong to a service contract, and the statechart itself is valid (unknown targets, actions
 and guards are refused with the path in the config).
@@ -105,7 +105,7 @@ class ArvoMachine:
         service_contracts: the contracts of the services it calls, by key.
         logic: the compiled statechart.
         requires_resource_locking: True with parallel states or a service version that emits
-            more than one type, where concurrent events could interleave (arvo.md §5.7).
+            more than one type, where concurrent events could interleave (docs/arvo.md §5.7).
     """
 
     id: str

@@ -1,6 +1,6 @@
 """Machine memory: where an orchestrator keeps one record per execution subject.
 
-The interface follows Arvo's ``IMachineMemory`` (arvo.md §5.8) and the design philosophy of the
+The interface follows Arvo's ``IMachineMemory`` (docs/arvo.md §5.8) and the design philosophy of the
 Machine Memory seed: *reliable recovery matters more than perfect consistency*. That gives each
 operation its own failure policy:
 

@@ -1,6 +1,6 @@
 """ArvoOrchestrator: the in-process driver around the pure orchestration step.
 
-``execute(event)`` does what Arvo's orchestrator does (arvo.md §5.2) on any ``MachineMemory``:
+``execute(event)`` does what Arvo's orchestrator does (docs/arvo.md §5.2) on any ``MachineMemory``:
 subject check → lock (only when a machine requires it) → read → ``step`` → write → unlock, inside
 an OpenTelemetry PRODUCER span whose parent is the event's ``traceparent``. The Temporal workflow
 runs the very same ``step``; this driver is for tests, scripts and request-scoped use.

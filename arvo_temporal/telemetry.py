@@ -1,4 +1,4 @@
-"""OpenTelemetry helpers shared by handlers and orchestrators (arvo.md §11).
+"""OpenTelemetry helpers shared by handlers and orchestrators (docs/arvo.md §11).
 
 Only ``opentelemetry-api`` is used here: the library never configures a tracer provider,
 exporter or propagator globally. Without an SDK every span is non-recording and simply carries

@@ -1,6 +1,6 @@
 """ArvoEvent ⇄ CloudEvents SDK (``cloudevents.core``, v2) and the HTTP bindings.
 
-Pure functions at the edge (style.md rule 11): inside the library an event is an ``ArvoEvent``;
+Pure functions at the edge (docs/style.md rule 11): inside the library an event is an ``ArvoEvent``;
 only sinks and ingress convert. What is worth knowing about the mapping:
 
 * ``time`` becomes a timezone-aware ``datetime`` in the SDK and comes back in Arvo's canonical form

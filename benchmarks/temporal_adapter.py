@@ -9,7 +9,7 @@ Why each figure, and how it is measured:
   activity → reply → completion into a ``MemorySink``), each started with ``client.send(init)``
   (signal-with-start). C executions are *in flight*: a driver slot sends an init, waits until
   that execution's completion reaches the sink, then takes the next one — the definition of
-  temporal.md §10 phase A, so the figures compare with its concurrency sweep.
+  docs/temporal.md §10 phase A, so the figures compare with its concurrency sweep.
 * **raw_per_s** — the same shape written directly against ``temporalio``
   (``benchmarks.raw_baseline``): signal-with-start, one add activity, one emission local
   activity, complete; same server, concurrency, pydantic data converter and sandbox settings.
@@ -26,7 +26,7 @@ warm-up executions (first-run imports, connection set-up), then the N executions
 run in interleaved blocks (adapter-raw, raw-adapter, …): on a shared two-core machine the speed
 drifts by ±10 % over seconds, and alternating makes the drift hit both sides alike. CPU time of
 the server, of this process and of everything else is sampled per block, because the throughput
-phases are CPU-bound (temporal.md §10): CPU per execution says where a gap comes from, and CPU
+phases are CPU-bound (docs/temporal.md §10): CPU per execution says where a gap comes from, and CPU
 used by other processes flags a run that something else disturbed.
 """
 

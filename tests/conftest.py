@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(os.environ.get("ARVO_VECTORS", ROOT.parent / "shared" / "vectors"))
+# The repository carries its own copy (tests/vectors/PROVENANCE.md); ARVO_VECTORS points the
+# tests at another copy, e.g. a fresh recording being checked before it is vendored.
+VECTORS = Path(os.environ.get("ARVO_VECTORS", ROOT / "tests" / "vectors"))
 
 
 def load_vector(relative: str) -> Any:
-    """Load one JSON vector file from ../shared/vectors; a missing file fails the test loudly."""
+    """Load one JSON vector file from tests/vectors; a missing file fails the test loudly."""
     path = VECTORS / relative
     if not path.is_file():
         pytest.fail(

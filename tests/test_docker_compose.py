@@ -32,7 +32,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 WORKER_DOCKERFILE = ROOT / "workers" / "Dockerfile"
 SCRIPTS = ROOT / "docker" / "scripts"
 
-SERVER_VERSION = "1.30.1"  # ../shared/reference/temporal.md §7
+SERVER_VERSION = "1.30.1"  # docs/temporal.md §7
 UI_VERSION = "2.34.0"
 
 

@@ -1,4 +1,4 @@
-"""Compare our raw output with normalised vectors (shared/vectors/README.md §2).
+"""Compare our raw output with normalised vectors (tests/vectors/README.md §2).
 
 The vectors replace run-dependent values with tokens: ``<ID:n>`` for uuids, ``<SUBJECT:n>`` for
 generated subjects (their decoded content listed in a ``subjects`` table), ``<TIME>`` and

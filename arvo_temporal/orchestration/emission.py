@@ -1,4 +1,4 @@
-"""Turning a machine's raw events into ArvoEvents (arvo.md §5.4) and errors into
+"""Turning a machine's raw events into ArvoEvents (docs/arvo.md §5.4) and errors into
 ``sys.<source>.error`` events (§5.6).
 
 Everything that varies per call (ids, time, trace headers) comes in through ``EmissionContext``;
@@ -73,7 +73,7 @@ def completion_raw_event(
     subject: SubjectContent,
     default_domains: tuple[DomainToken, ...],
 ) -> dict[str, Any]:
-    """The raw completion event (arvo.md §5.2 step 10): to ``meta.redirectto`` or the initiator;
+    """The raw completion event (docs/arvo.md §5.2 step 10): to ``meta.redirectto`` or the initiator;
     ``__id``, ``__domain`` and ``__executionunits`` in the output steer it."""
     domains = output.get("__domain")
     return {
@@ -212,7 +212,7 @@ def build_system_errors(
     *,
     domains: tuple[DomainToken, ...] = (ORCHESTRATION_CONTEXT,),
 ) -> list[ArvoEvent]:
-    """``sys.<source>.error`` events for an ordinary failure (arvo.md §5.6): to the initiator
+    """``sys.<source>.error`` events for an ordinary failure (docs/arvo.md §5.6): to the initiator
     (never ``meta.redirectto``), on the parent's subject for a child, one per resolved domain."""
     resolved = unique_in_order(ctx.resolve(token, ctx.self_contract) for token in domains)
     data = error_to_data(error)

@@ -1,4 +1,4 @@
-"""What an orchestrator persists per subject (arvo.md §5.5): the machine memory record.
+"""What an orchestrator persists per subject (docs/arvo.md §5.5): the machine memory record.
 
 One record per subject. A *normal* record holds the statechart snapshot and the events consumed
 and produced by the last call; a *failure* record marks an execution that raised an ordinary

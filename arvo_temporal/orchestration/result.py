@@ -1,4 +1,4 @@
-"""The structured result of ``execute`` (arvo.md §8), shared by orchestrators and handlers.
+"""The structured result of ``execute`` (docs/arvo.md §8), shared by orchestrators and handlers.
 
 Arvo 3.0.x returns ``{events}`` and puts a ``domain`` on each event; the seed documents specify
 the 2.3.x bucket view. We return both: every event keeps its ``domain``, and the result groups
@@ -40,7 +40,7 @@ class OrchestratorResult(BaseModel):
             if name not in domains:
                 domains.append(name)
             # A literal domain "all" is already in the all bucket; "default" shares the
-            # default bucket (both names are legal domains, arvo.md §8 edge cases).
+            # default bucket (both names are legal domains, docs/arvo.md §8 edge cases).
             if name != ALL_BUCKET:
                 buckets.setdefault(name, []).append(event)
         return cls(

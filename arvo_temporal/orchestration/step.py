@@ -6,7 +6,7 @@ clock and draws no ids itself; the in-process ``ArvoOrchestrator`` wraps it in l
 step → write → unlock, and the Temporal workflow calls it on each event of its inbox, holding the
 record in workflow state. Both drivers therefore produce the same events for the same input.
 
-The order follows arvo.md §5.2: subject check (``check_subject``, before any memory access),
+The order follows docs/arvo.md §5.2: subject check (``check_subject``, before any memory access),
 failure records and non-init events without state ignored, machine resolution by exact version,
 input validation, machine execution, completion, event building, the new record. Violations are
 raised and nothing is written; any other failure becomes a failure record plus
@@ -132,7 +132,7 @@ class StepResult:
 
 
 def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
-    """The subject check that precedes any memory access (arvo.md §5.2 step 2).
+    """The subject check that precedes any memory access (docs/arvo.md §5.2 step 2).
 
     Returns the parsed subject, or None when the subject belongs to another orchestrator (the
     event is then ignored).

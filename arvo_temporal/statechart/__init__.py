@@ -15,7 +15,7 @@ say what to wait for; deliver ``timer.event`` with ``send`` when it is due (``du
 ``advance`` do this for a simulated clock). In JSON, guard combinators are written
 ``{"type": "and" | "or", "guards": [...]}`` and ``{"type": "not", "guard": ...}``.
 
-The semantics follow XState 5.33.3 (``statecharts.md``); differential tests replay scenarios
+The semantics follow XState 5.33.3 (``docs/statecharts.md``); differential tests replay scenarios
 through real XState. Configs exported from TypeScript must name their logic: traces of inline
 JavaScript (``null`` actions, ``"inline:..."`` markers, ``{"type": "xstate.assign"}``, the
 ``machine.toJSON()`` format) are refused with the config path.

@@ -3,7 +3,7 @@
 One :class:`Step` is the working state of a single ``start`` or ``send``: the context, the active
 states (a bit mask), history memory, pending timers, emitted events and the internal queue. It
 follows XState 5.33.3's algorithm (itself the SCXML one) point by point, so its comments cite the
-rules of ``statecharts.md`` §3 rather than restate the code.
+rules of ``docs/statecharts.md`` §3 rather than restate the code.
 
 Deliberate differences from XState: an exception from an action or guard propagates unchanged
 (XState wraps guard errors and turns failures into an ``error`` status); and eventless selection

@@ -67,7 +67,7 @@ _VIOLATIONS: dict[str, type[ViolationError]] = {
     "ContractViolation": ContractViolation,
     "ExecutionViolation": ExecutionViolation,
 }
-# At most 10 updates may be in flight per execution (temporal.md §1); back off and retry.
+# At most 10 updates may be in flight per execution (docs/temporal.md §1); back off and retry.
 _BUSY_RETRIES = 8
 
 

@@ -4,7 +4,7 @@ activity, so both start and signal workflows the same way.
 * An init event (its type is the subject's orchestrator) uses **signal-with-start**: it creates
   the workflow, or reaches the open one (id conflict policy USE_EXISTING). The id reuse policy is
   REJECT_DUPLICATE, so an event for a *finished* execution raises ``ExecutionClosedError`` instead
-  of silently starting a new execution with empty memory (temporal.md §9).
+  of silently starting a new execution with empty memory (docs/temporal.md §9).
 * Any other event is a plain signal to the existing workflow: a reply for an execution that
   does not exist raises ``ExecutionNotFoundError`` rather than starting a workflow that could only
   ignore it and would then block its subject.

@@ -1,5 +1,5 @@
 """The payloads that cross Temporal's boundary: one frozen pydantic model per entry point
-(style.md rule 7), carried by ``pydantic_data_converter`` so they can grow without breaking."""
+(docs/style.md rule 7), carried by ``pydantic_data_converter`` so they can grow without breaking."""
 
 from __future__ import annotations
 

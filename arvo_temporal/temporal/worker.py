@@ -4,7 +4,7 @@ It registers the app's orchestrators for the workflow, uses the pydantic data co
 OpenTelemetry interceptor (through the client), keeps the workflow sandbox on, and passes our
 pure modules through it: they are deterministic by construction (ids and time come from the
 workflow), and passing them through keeps per-run import cost low and lets the workflow see the
-machines the worker registered (temporal.md §5).
+machines the worker registered (docs/temporal.md §5).
 """
 
 from __future__ import annotations

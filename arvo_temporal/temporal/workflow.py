@@ -1,6 +1,6 @@
 """ArvoMachineWorkflow: one long-lived workflow per Arvo subject.
 
-Workflow history is the machine's memory and the workflow id is its lock (temporal.md §8):
+Workflow history is the machine's memory and the workflow id is its lock (docs/temporal.md §8):
 
 * Two front doors feed one inbox: the ``arvo_event`` signal (signal-with-start, fire and forget)
   and the ``execute`` update (update-with-start, update id = event id, returning the
@@ -87,7 +87,7 @@ CLOSED_EXECUTION = "it accepts no more events"
 SEEN_WINDOW = 4096
 OUTCOME_WINDOW = 256
 REJECTION_WINDOW = 50
-# Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; temporal.md §3).
+# Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
 UPDATES_BEFORE_CONTINUE_AS_NEW = 1500
 # A run started by a message that never arrived (update-with-start is not atomic) ends itself.
@@ -205,7 +205,7 @@ class ArvoMachineWorkflow:
 
     @execute.validator
     def _validate_execute(self, event: ArvoEvent) -> None:
-        # Rejecting here costs no history event (temporal.md §1).
+        # Rejecting here costs no history event (docs/temporal.md §1).
         problem = self._refusal(event)
         if problem:
             raise ValueError(problem)
@@ -442,7 +442,7 @@ class ArvoMachineWorkflow:
         self._route(result.events)
 
     def _publish_status(self) -> None:
-        # One history event per change, and only on change (temporal.md §6).
+        # One history event per change, and only on change (docs/temporal.md §6).
         if self._status not in ("pending", self._published_status):
             workflow.upsert_search_attributes([ARVO_STATUS.value_set(self._status)])
             self._published_status = self._status

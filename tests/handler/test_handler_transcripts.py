@@ -1,7 +1,7 @@
 """Replay every case of handler-transcripts.json against the Python calculator handler.
 
 Returned events are compared with the normalised vectors modulo token renaming (Matcher); thrown
-violations by name, type, marker and opening text of the message (vectors README §2.2).
+violations by name, type, marker and opening text of the message (tests/vectors/README.md §2.2).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ async def test_handler_transcript(case: dict[str, Any]) -> None:
     Matcher(subjects=TRANSCRIPTS["subjects"]).match(
         case["events"], [produced.to_json() for produced in result.all_events]
     )
-    # The structured view (arvo.md §8) groups the same events by their domain.
+    # The structured view (docs/arvo.md §8) groups the same events by their domain.
     for produced in result.all_events:
         bucket = produced.domain if produced.domain is not None else DEFAULT_BUCKET
         assert produced in result.domained_events[bucket]

@@ -1,6 +1,6 @@
 """orchestrator-transcripts.json replayed step by step against the in-process orchestrator.
 
-Per step we compare the returned events (modulo token renaming, vectors README §2), the thrown
+Per step we compare the returned events (modulo token renaming, tests/vectors/README.md §2), the thrown
 violation, every memory operation in order, the stored records' portable parts, and the
 structured domain view. Inputs that are earlier outputs are fed from *our* earlier outputs.
 """

@@ -1,4 +1,4 @@
-"""Named implementations of the XState vectors (vectors README §4) and a scenario runner.
+"""Named implementations of the XState vectors (tests/vectors/README.md §4) and a scenario runner.
 
 The same names are implemented in ``tests/xstate/run.mjs`` for real XState; this module is the
 Python side of every differential comparison. Beyond the README table it adds ``logEvent``,

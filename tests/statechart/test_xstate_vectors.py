@@ -1,4 +1,4 @@
-"""Conformance with the shared XState 5.33.3 transcripts (vectors README §4).
+"""Conformance with the shared XState 5.33.3 transcripts (tests/vectors/README.md §4).
 
 Every step (value, context, status, output, emitted) of every scenario is compared. Untimed
 scenarios are replayed like the truth was recorded (a JSON round trip of the snapshot before every

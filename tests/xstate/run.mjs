@@ -3,7 +3,7 @@
 //   node tests/xstate/run.mjs <scenarios.json | folder of *.json> ...
 //
 // Prints {"<scenario name>": [step, ...]} with the recording pattern of the shared vectors
-// (vectors README §4): untimed scenarios restore a JSON round-tripped persisted snapshot into a
+// (tests/vectors/README.md §4): untimed scenarios restore a JSON round-tripped persisted snapshot into a
 // new actor for every event; timed ones run one live actor on a SimulatedClock, where
 // {"tick": N} advances the clock by N ms.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
