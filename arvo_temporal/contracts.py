@@ -5,7 +5,8 @@ validated as JSON in strict mode (a string is never coerced into a number), unkn
 stripped, defaults are applied, and the parsed data is what an event carries. Every contract also
 exports JSON Schema so services in other languages can read it.
 
-Naming (docs/arvo.md §2, §12.4): a contract ``type`` is the event type it accepts; its system error is
+Naming (docs/arvo.md §2, §12.4):
+a contract ``type`` is the event type it accepts; its system error is
 ``sys.<type>.error`` with the wildcard dataschema ``<uri>/0.0.0``; orchestrator contracts accept
 ``arvo.orc.<name>`` (with the required, nullable ``parentSubject$$``) and emit
 ``arvo.orc.<name>.done``.

@@ -2,7 +2,8 @@
 
 The orchestrator depends only on the ``MachineExecutionEngine`` protocol, so another statechart
 library (or a hand-written engine) can be plugged in. The default, ``StatechartExecutionEngine``,
-runs our pure XState-v5-subset interpreter with Arvo's calling pattern (docs/arvo.md §5.3): the first
+runs our pure XState-v5-subset interpreter with Arvo's calling pattern
+(docs/arvo.md §5.3): the first
 event starts the machine with the init event's JSON as input; every later event restores the
 stored snapshot (entry actions do not re-run) and sends the whole event JSON.
 """

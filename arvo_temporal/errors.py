@@ -1,6 +1,6 @@
 """The one error tree of arvo_temporal.
 
-Arvo separates two kinds of failure (reference docs/arvo.md §5.6). *Violations* mean the caller or the
+Arvo separates two kinds of failure (docs/arvo.md §5.6). *Violations* mean the caller or the
 deployment is wrong (bad contract, bad config, bad subject, lock not acquired); they are raised
 to the caller, nothing is persisted, and on Temporal they cross the boundary as non-retryable
 ``ApplicationError`` with ``type`` set to the violation's class name. Everything else that goes

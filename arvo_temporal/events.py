@@ -1,6 +1,7 @@
 """ArvoEvent: a CloudEvent with Arvo's extensions, wire-compatible with arvo-core 3.0.x.
 
-The model is frozen and validated as Arvo's constructor validates (docs/arvo.md §1.1): every bad field
+The model is frozen and validated as Arvo's constructor validates (docs/arvo.md §1.1):
+every bad field
 is reported at once in one :class:`ArvoEventValidationError`. ``to_json()`` gives Arvo's 17 keys
 (plus custom extensions) in Arvo's order with explicit nulls; ``from_json()`` inverts it. The same
 flat JSON is the model's pydantic serialisation, so a Temporal payload shows the event exactly as

@@ -13,6 +13,7 @@ TypeScript Arvo refuses) for machines that must stay portable to the TypeScript 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "ENQUEUE_ACTION",
     "ArvoMachine",
     "ArvoMachineSetup",
+    "MachineOrigin",
     "enqueue_arvo_event",
     "setup_arvo_machine",
 ]
@@ -95,6 +97,50 @@ def _has_parallel_states(config: Mapping[str, Any]) -> bool:
 
 
 @dataclass(frozen=True)
+class MachineOrigin:
+    """Where a machine was built: the module, and the function that built it.
+
+    The Temporal adapter uses it to build the machine again *inside* the workflow sandbox (by
+    importing ``module`` there and calling ``factory``, or finding the machine among the module's
+    globals when ``factory`` is None), so that the machine's actions, guards and factories run
+    under the sandbox's restrictions like any workflow code.
+
+    Attributes:
+        module: the importable module that called ``create_machine``.
+        factory: the qualified name of the module-level function that called it, or None when it
+            was called at module level.
+    """
+
+    module: str
+    factory: str | None
+
+    @property
+    def rebuildable(self) -> bool:
+        """True when importing ``module`` again can produce the machine."""
+        return self.module != "__main__" and (
+            self.factory is None or "<" not in self.factory
+        )
+
+    def describe(self) -> str:
+        """``module:factory()`` or ``module`` for messages."""
+        return f"{self.module}:{self.factory}()" if self.factory else self.module
+
+
+def _caller_origin() -> MachineOrigin | None:
+    """The first frame outside ``arvo_temporal`` (the code that asked for the machine)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (module == "arvo_temporal" or module.startswith("arvo_temporal.")):
+            qualname = frame.f_code.co_qualname
+            return MachineOrigin(
+                module=str(module), factory=None if qualname == "<module>" else qualname
+            )
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+@dataclass(frozen=True)
 class ArvoMachine:
     """A versioned Arvo machine: its statechart plus the contracts it speaks.
 
@@ -115,6 +161,7 @@ class ArvoMachine:
     logic: Machine
     requires_resource_locking: bool
     config: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    origin: MachineOrigin | None = field(default=None, compare=False)
 
     @property
     def source(self) -> str:
@@ -196,6 +243,7 @@ class ArvoMachineSetup:
             logic=logic,
             requires_resource_locking=_has_parallel_states(config) or multi_emit,
             config=full_config,
+            origin=_caller_origin(),
         )
 
 

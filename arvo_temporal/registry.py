@@ -1,6 +1,7 @@
 """MachineRegistry: the versions of one orchestrator's machine, resolved by exact version.
 
-Arvo resolves by the subject's ``orchestrator.name`` and ``orchestrator.version`` (docs/arvo.md §5.8):
+Arvo resolves by the subject's ``orchestrator.name`` and ``orchestrator.version``
+(docs/arvo.md §5.8):
 no semver ranges and no wildcard, because an execution must keep running the machine it started
 with while a newer version serves new executions.
 """

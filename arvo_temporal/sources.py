@@ -3,7 +3,7 @@
 Everything that mints an event id, an event time or a subject's ``execution.id`` takes an
 ``IdClockSource``. Outside Temporal the default draws uuid4 and reads the UTC clock; inside a
 workflow the adapter injects ``workflow.uuid4()`` / ``workflow.now()``, so replays produce the same
-ids and times (reference docs/temporal.md §5). The pure core never calls ``uuid``/``datetime`` itself.
+ids and times (docs/temporal.md §5). The pure core never calls ``uuid``/``datetime`` itself.
 """
 
 from __future__ import annotations

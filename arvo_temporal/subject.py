@@ -1,6 +1,7 @@
 """ArvoOrchestrationSubject: an orchestration's process id, byte-compatible with arvo-core 3.0.x.
 
-A subject is ``base64(zlib(compact JSON))`` of ``{orchestrator, execution, meta}`` (docs/arvo.md §3).
+A subject is ``base64(zlib(compact JSON))`` of ``{orchestrator, execution, meta}``
+(docs/arvo.md §3).
 CPython's ``zlib.compress`` on stock zlib reproduces the TypeScript bytes, and the JSON text is
 written in the caller's key order, so ``create(content)`` of a vector's content gives the vector's
 subject byte for byte. Parsing accepts a zlib or gzip container, like Node's ``inflateSync``.

@@ -3,7 +3,7 @@
 Arvo calls a value "properly encoded" when ``encodeURI(decodeURI(value)) == value``. Python's
 ``urllib.parse`` decodes every escape, while JavaScript's ``decodeURI`` leaves escapes of reserved
 characters (``%2F``, ``%23``, ``%3F`` …) alone; without reproducing that, the round-trip check would
-accept values that TypeScript Arvo rejects and vice versa (reference docs/arvo.md §1.2).
+accept values that TypeScript Arvo rejects and vice versa (docs/arvo.md §1.2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Matching an incoming event to one of a machine's contracts (docs/arvo.md §2.6, orchestrator side).
+"""Matching an incoming event to one of a machine's contracts.
+
+See docs/arvo.md §2.6 (orchestrator side).
 
 The result names what went wrong so the orchestrator can raise the violation Arvo raises:
 ``CONTRACT_UNRESOLVED`` → ConfigViolation, ``INVALID`` and ``INVALID_DATA`` → ContractViolation

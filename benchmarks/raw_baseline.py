@@ -34,7 +34,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
-    from arvo_temporal.temporal.worker import sandbox_runner
+    from arvo_temporal.temporal._worker import sandbox_runner
 
 __all__ = [
     "ADD_ACTIVITY",

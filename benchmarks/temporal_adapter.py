@@ -58,12 +58,12 @@ from arvo_temporal import (
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine, setup_arvo_machine
+from arvo_temporal.sinks import MemorySink
 from arvo_temporal.statechart import assign
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
     DevServer,
-    MemorySink,
     create_worker,
     workflow_id_for,
 )

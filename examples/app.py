@@ -7,7 +7,7 @@ and the tests can choose their own task queue and sinks::
     app = build_app(task_queue="mine", sinks={"default": MemorySink(), "external": MemorySink()})
 
 Sinks, when not given: the ``ARVO_SINK_<DOMAIN>`` variables of the environment (see
-``arvo_temporal.temporal.runtime.sinks_from_env``), else stdout for ``default`` (completions,
+``arvo_temporal.cli.sinks_from_env``), else stdout for ``default`` (completions,
 events for services outside this app) and stdout with the full JSON for ``external`` (the
 approval request, whose subject a person needs to answer it).
 """
@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from arvo_temporal.temporal import ArvoApp, EventSink, StdoutSink
-from arvo_temporal.temporal.runtime import build_sinks, sinks_from_env
+from arvo_temporal.cli import build_sinks, sinks_from_env
+from arvo_temporal.sinks import EventSink, StdoutSink
+from arvo_temporal.temporal import ArvoApp
 from examples.approval.machine import build_expense_machine
 from examples.calculator.handlers import make_calculator_handler
 from examples.calculator.machine import build_adder_machine

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arvo_temporal import ArvoEvent
-from arvo_temporal.cli import port_is_free
-from arvo_temporal.temporal import ArvoTemporalClient, DevServer, MemorySink, create_worker
-from arvo_temporal.temporal.app import unregister_app
-from arvo_temporal.temporal.runtime import stop_on_signals
+from arvo_temporal.cli import port_is_free, stop_on_signals
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoTemporalClient, DevServer, create_worker
+from arvo_temporal.temporal._app import unregister_app
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init

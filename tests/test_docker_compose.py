@@ -21,8 +21,8 @@ import yaml
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from arvo_temporal.temporal.devserver import INSTALL_HINT, DevServer, find_temporal_executable
-from arvo_temporal.temporal.search_attributes import (
+from arvo_temporal.temporal._devserver import INSTALL_HINT, DevServer, find_temporal_executable
+from arvo_temporal.temporal._search_attributes import (
     ARVO_SEARCH_ATTRIBUTES,
     search_attribute_definitions,
 )

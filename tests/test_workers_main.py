@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.service import TLSConfig
 
-from arvo_temporal.temporal import ArvoApp, JsonLinesSink, MemorySink, StdoutSink
-from arvo_temporal.temporal.runtime import (
+from arvo_temporal.cli._runtime import (
     CommandError,
     ConnectionSettings,
     SettingsError,
@@ -21,6 +20,8 @@ from arvo_temporal.temporal.runtime import (
     sink_env_domain,
     with_overrides,
 )
+from arvo_temporal.sinks import JsonLinesSink, MemorySink, StdoutSink
+from arvo_temporal.temporal import ArvoApp
 from examples.app import build_app
 from workers.main import DEFAULT_CONNECT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, load_settings, main
 

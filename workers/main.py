@@ -42,7 +42,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from arvo_temporal.temporal.runtime import (
+from arvo_temporal.cli import (
     CommandError,
     SettingsError,
     WorkerSettings,

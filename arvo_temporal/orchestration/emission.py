@@ -73,7 +73,8 @@ def completion_raw_event(
     subject: SubjectContent,
     default_domains: tuple[DomainToken, ...],
 ) -> dict[str, Any]:
-    """The raw completion event (docs/arvo.md §5.2 step 10): to ``meta.redirectto`` or the initiator;
+    """The raw completion event (docs/arvo.md §5.2 step 10): to ``meta.redirectto`` or the
+    initiator;
     ``__id``, ``__domain`` and ``__executionunits`` in the output steer it."""
     domains = output.get("__domain")
     return {

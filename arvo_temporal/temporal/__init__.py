@@ -8,32 +8,21 @@ This is the only package (with ``arvo_temporal.cli``) that imports ``temporalio`
         await client.send(init_event)
 """
 
-from arvo_temporal.temporal.activities import ArvoActivities
-from arvo_temporal.temporal.app import (
+from arvo_temporal.temporal._activities import ArvoActivities
+from arvo_temporal.temporal._app import (
     DEFAULT_TASK_QUEUE,
     ArvoApp,
     OrchestratorSpec,
     register_app,
     unregister_app,
 )
-from arvo_temporal.temporal.client import ArvoTemporalClient, ExecutionListing
-from arvo_temporal.temporal.devserver import DevServer, DevServerError
-from arvo_temporal.temporal.ids import workflow_id_for
-from arvo_temporal.temporal.models import ExecutionStatusView, ExecutionSummary
-from arvo_temporal.temporal.search_attributes import register_search_attributes
-from arvo_temporal.temporal.sinks import (
-    CompositeSink,
-    EventSink,
-    HttpSink,
-    JsonLinesSink,
-    MemorySink,
-    SinkDeliveryError,
-    SinkRouter,
-    StdoutSink,
-    sink_from_url,
-)
-from arvo_temporal.temporal.worker import ArvoWorker, create_worker
-from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._client import ArvoTemporalClient, ExecutionListing
+from arvo_temporal.temporal._devserver import DevServer, DevServerError
+from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._search_attributes import register_search_attributes
+from arvo_temporal.temporal._worker import ArvoWorker, create_worker
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
 __all__ = [
     "DEFAULT_TASK_QUEUE",
@@ -42,24 +31,15 @@ __all__ = [
     "ArvoMachineWorkflow",
     "ArvoTemporalClient",
     "ArvoWorker",
-    "CompositeSink",
     "DevServer",
     "DevServerError",
-    "EventSink",
     "ExecutionListing",
     "ExecutionStatusView",
     "ExecutionSummary",
-    "HttpSink",
-    "JsonLinesSink",
-    "MemorySink",
     "OrchestratorSpec",
-    "SinkDeliveryError",
-    "SinkRouter",
-    "StdoutSink",
     "create_worker",
     "register_app",
     "register_search_attributes",
-    "sink_from_url",
     "unregister_app",
     "workflow_id_for",
 ]

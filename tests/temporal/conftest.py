@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from arvo_temporal.temporal.devserver import INSTALL_HINT, DevServer, find_temporal_executable
+from arvo_temporal.temporal._devserver import INSTALL_HINT, DevServer, find_temporal_executable
 from tests.conftest import require_tool
 
 CONTINUE_AS_NEW_SUGGESTED_AFTER = 60

@@ -21,7 +21,8 @@ from arvo_temporal import (
     create_arvo_orchestrator,
 )
 from arvo_temporal.errors import ExecutionCancelledError, ExecutionFailedError
-from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, MemorySink, create_worker
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
 from tests.fixtures.machines import BUILDERS, EXECUTION_UNITS
 from tests.fixtures.services import make_calculator_handler
 

@@ -22,15 +22,15 @@ from arvo_temporal.errors import (
     ExecutionFailedError,
     ExecutionNotFoundError,
 )
+from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
-    MemorySink,
     OrchestratorSpec,
     create_worker,
     workflow_id_for,
 )
-from arvo_temporal.temporal.search_attributes import (
+from arvo_temporal.temporal._search_attributes import (
     ARVO_INITIATOR,
     ARVO_ORCHESTRATOR,
     ARVO_STATUS,

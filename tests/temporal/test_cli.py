@@ -22,8 +22,9 @@ import pytest
 
 from arvo_temporal import ArvoEvent, setup_arvo_machine
 from arvo_temporal.cli import port_is_free, run
-from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, MemorySink, create_worker
-from arvo_temporal.temporal.app import unregister_app
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
+from arvo_temporal.temporal._app import unregister_app
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.contracts import adder_contract, calculator_contract

@@ -21,14 +21,14 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     from arvo_temporal.errors import ConfigViolation
-    from arvo_temporal.temporal.devserver import (
+    from arvo_temporal.temporal._devserver import (
         INSTALL_HINT,
         DevServer,
         DevServerError,
         find_temporal_executable,
         require_temporal_executable,
     )
-    from arvo_temporal.temporal.search_attributes import (
+    from arvo_temporal.temporal._search_attributes import (
         ARVO_INITIATOR,
         ARVO_ORCHESTRATOR,
         ARVO_SEARCH_ATTRIBUTES,

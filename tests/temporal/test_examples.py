@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from arvo_temporal.temporal import ArvoTemporalClient, MemorySink, create_worker
-from arvo_temporal.temporal.app import unregister_app
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoTemporalClient, create_worker
+from arvo_temporal.temporal._app import unregister_app
 from examples import app as app_module
 from examples.app import build_app
 from examples.approval import starter as approval

@@ -15,14 +15,9 @@ from pathlib import Path
 
 from arvo_temporal import ArvoEventFactory, ArvoOrchestratorEventFactory
 from arvo_temporal.errors import ExecutionCancelledError, ExecutionFailedError
-from arvo_temporal.temporal import (
-    ArvoApp,
-    ArvoTemporalClient,
-    MemorySink,
-    OrchestratorSpec,
-    create_worker,
-)
-from arvo_temporal.temporal.replay import load_history, replay_history
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, OrchestratorSpec, create_worker
+from arvo_temporal.temporal._replay import load_history, replay_history
 from tests.fixtures import anchors
 from tests.fixtures.machines import BUILDERS, EXECUTION_UNITS
 from tests.fixtures.services import make_calculator_handler

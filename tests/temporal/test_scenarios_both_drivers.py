@@ -21,7 +21,8 @@ from arvo_temporal import (
     ContractViolation,
     ExecutionViolation,
 )
-from arvo_temporal.temporal import ArvoTemporalClient, MemorySink, create_worker
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoTemporalClient, create_worker
 from tests.fixtures import anchors
 from tests.temporal.drivers import InProcessDriver, TemporalDriver, fixture_app
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from arvo_temporal import ArvoOrchestratorEventFactory
-from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, MemorySink, create_worker
+from arvo_temporal.sinks import MemorySink
+from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
 from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder
 from tests.fixtures.services import make_calculator_handler

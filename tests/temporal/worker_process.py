@@ -14,13 +14,8 @@ import signal
 from datetime import timedelta
 
 from arvo_temporal.handler import HandlerInput, create_arvo_event_handler
-from arvo_temporal.temporal import (
-    ArvoApp,
-    ArvoTemporalClient,
-    JsonLinesSink,
-    OrchestratorSpec,
-    create_worker,
-)
+from arvo_temporal.sinks import JsonLinesSink
+from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, OrchestratorSpec, create_worker
 from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder
 

@@ -25,12 +25,12 @@ from arvo_temporal import (
     create_simple_arvo_contract,
     setup_arvo_machine,
 )
+from arvo_temporal.sinks import MemorySink
 from arvo_temporal.statechart import ActionArgs, assign, emit
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
     ExecutionStatusView,
-    MemorySink,
     OrchestratorSpec,
     create_worker,
 )

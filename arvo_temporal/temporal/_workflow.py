@@ -48,8 +48,8 @@ with workflow.unsafe.imports_passed_through():
         step_timer,
     )
     from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
-    from arvo_temporal.temporal.app import ArvoApp, registered_app
-    from arvo_temporal.temporal.models import (
+    from arvo_temporal.temporal._app import ArvoApp, registered_app
+    from arvo_temporal.temporal._models import (
         CarriedState,
         DispatchBatch,
         DispatchReport,
@@ -64,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
         StoredOutcome,
         WorkflowInput,
     )
-    from arvo_temporal.temporal.search_attributes import ARVO_STATUS
+    from arvo_temporal.temporal._search_attributes import ARVO_STATUS
 
 __all__ = [
     "CLOSED_EXECUTION",

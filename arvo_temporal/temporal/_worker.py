@@ -20,18 +20,18 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
-from arvo_temporal.temporal.activities import ArvoActivities
-from arvo_temporal.temporal.app import (
+from arvo_temporal.sinks import EventSink
+from arvo_temporal.temporal._activities import ArvoActivities
+from arvo_temporal.temporal._app import (
     DEFAULT_TASK_QUEUE,
     ArvoApp,
     OrchestratorSpec,
     register_app,
     unregister_app,
 )
-from arvo_temporal.temporal.client import ArvoTemporalClient, with_arvo_converter
-from arvo_temporal.temporal.search_attributes import register_search_attributes
-from arvo_temporal.temporal.sinks import EventSink
-from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._client import ArvoTemporalClient, with_arvo_converter
+from arvo_temporal.temporal._search_attributes import register_search_attributes
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
 __all__ = ["PASSTHROUGH_MODULES", "ArvoWorker", "create_worker", "sandbox_runner"]
 

@@ -16,9 +16,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
-from arvo_temporal.temporal.app import ArvoApp, temporarily_registered
-from arvo_temporal.temporal.worker import sandbox_runner
-from arvo_temporal.temporal.workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._app import ArvoApp, temporarily_registered
+from arvo_temporal.temporal._worker import sandbox_runner
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
 __all__ = ["history_task_queue", "load_history", "replay_history"]
 

@@ -26,8 +26,7 @@ import pytest
 from arvo_temporal import create_arvo_event
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.temporal import sinks as sinks_module
-from arvo_temporal.temporal.sinks import (
+from arvo_temporal.sinks import (
     BATCH_CONTENT_TYPE,
     CompositeSink,
     EventSink,
@@ -40,6 +39,7 @@ from arvo_temporal.temporal.sinks import (
     idempotency_key,
     sink_from_url,
 )
+from arvo_temporal import sinks as sinks_module
 from arvo_temporal.transport import ARVO_BINARY_CONTENT_TYPE, from_http
 
 

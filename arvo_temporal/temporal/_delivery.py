@@ -34,15 +34,15 @@ from arvo_temporal.errors import (
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
-from arvo_temporal.temporal.ids import workflow_id_for
-from arvo_temporal.temporal.models import WorkflowInput
-from arvo_temporal.temporal.search_attributes import (
+from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._models import WorkflowInput
+from arvo_temporal.temporal._search_attributes import (
     ARVO_INITIATOR,
     ARVO_ORCHESTRATOR,
     ARVO_STATUS,
     ARVO_VERSION,
 )
-from arvo_temporal.temporal.workflow import WORKFLOW_NAME
+from arvo_temporal.temporal._workflow import WORKFLOW_NAME
 
 __all__ = [
     "EVENT_SIGNAL",

@@ -27,10 +27,10 @@ from temporalio.service import RPCError, TLSConfig
 from temporalio.worker import Worker
 
 from arvo_temporal.errors import ArvoError
-from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE, ArvoApp, unregister_app
-from arvo_temporal.temporal.client import ArvoTemporalClient
-from arvo_temporal.temporal.sinks import EventSink, SinkRouter, sink_from_url
-from arvo_temporal.temporal.worker import create_worker
+from arvo_temporal.sinks import EventSink, SinkRouter, sink_from_url
+from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp, unregister_app
+from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._worker import create_worker
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -285,7 +285,7 @@ def check_sink_url(url: str, where: str) -> str:
 def sinks_from_env(env: Mapping[str, str]) -> dict[str, str]:
     """``{domain: sink URL}`` from every non-blank ``ARVO_SINK_<DOMAIN>`` variable.
 
-    URLs are those of :func:`~arvo_temporal.temporal.sinks.sink_from_url` (``http(s)://…``,
+    URLs are those of :func:`~arvo_temporal.sinks.sink_from_url` (``http(s)://…``,
     ``file:///…``, ``jsonl:path``, ``stdout:``, ``memory:``) and are checked here, so a typo
     stops the worker at start instead of failing the first delivery.
 

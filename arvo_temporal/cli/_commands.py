@@ -18,7 +18,7 @@ input error (bad option, unreadable or invalid event, bad subject, bad ``--app``
 failure at run time (no connection, refused event, failed execution, nondeterministic replay).
 
 What the deployable worker (``workers/main.py``) shares with ``arvo-temporal worker`` lives in
-:mod:`arvo_temporal.temporal.runtime`.
+:mod:`arvo_temporal.cli._runtime`.
 """
 
 from __future__ import annotations
@@ -40,27 +40,7 @@ from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import NondeterminismError
 
-from arvo_temporal.errors import (
-    ArvoError,
-    ArvoEventValidationError,
-    ContractViolation,
-    ExecutionCancelledError,
-    ExecutionClosedError,
-    ExecutionFailedError,
-    ExecutionNotFoundError,
-    ExecutionViolation,
-    InvalidSubjectError,
-    ViolationError,
-)
-from arvo_temporal.events import ArvoEvent
-from arvo_temporal.orchestration.result import OrchestratorResult
-from arvo_temporal.subject import ArvoOrchestrationSubject
-from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE
-from arvo_temporal.temporal.client import ArvoTemporalClient
-from arvo_temporal.temporal.devserver import DevServer, DevServerError
-from arvo_temporal.temporal.ids import workflow_id_for
-from arvo_temporal.temporal.replay import load_history, replay_history
-from arvo_temporal.temporal.runtime import (
+from arvo_temporal.cli._runtime import (
     EXIT_USAGE,
     CommandError,
     ConnectionSettings,
@@ -77,6 +57,26 @@ from arvo_temporal.temporal.runtime import (
     sinks_from_env,
     stop_on_signals,
 )
+from arvo_temporal.errors import (
+    ArvoError,
+    ArvoEventValidationError,
+    ContractViolation,
+    ExecutionCancelledError,
+    ExecutionClosedError,
+    ExecutionFailedError,
+    ExecutionNotFoundError,
+    ExecutionViolation,
+    InvalidSubjectError,
+    ViolationError,
+)
+from arvo_temporal.events import ArvoEvent
+from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.subject import ArvoOrchestrationSubject
+from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE
+from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._devserver import DevServer, DevServerError
+from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._replay import load_history, replay_history
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -784,5 +784,3 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-if __name__ == "__main__":
-    sys.exit(main())

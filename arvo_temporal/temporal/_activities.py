@@ -24,17 +24,17 @@ from arvo_temporal.errors import (
     is_violation,
 )
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.temporal.app import ArvoApp
-from arvo_temporal.temporal.delivery import deliver_event
-from arvo_temporal.temporal.models import (
+from arvo_temporal.sinks import SinkDeliveryError
+from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._delivery import deliver_event
+from arvo_temporal.temporal._models import (
     DeliveryOutcome,
     DispatchBatch,
     DispatchReport,
     HandleRequest,
     HandleResponse,
 )
-from arvo_temporal.temporal.sinks import SinkDeliveryError
-from arvo_temporal.temporal.workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
+from arvo_temporal.temporal._workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
 
 __all__ = ["ArvoActivities", "violation_type"]
 

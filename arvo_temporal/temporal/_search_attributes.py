@@ -4,7 +4,7 @@ Search attributes are what makes executions findable in the Temporal UI and thro
 ``client.list_workflows("ArvoOrchestrator='arvo.orc.adder' AND ArvoStatus='active'")``. Temporal
 refuses to start or upsert a workflow that uses an attribute the namespace does not know, so the
 same four names must be registered everywhere the workflow runs: on the embedded dev server
-(``--search-attribute Name=Keyword``, see :mod:`arvo_temporal.temporal.devserver`), on a real
+(``--search-attribute Name=Keyword``, see :mod:`arvo_temporal.temporal._devserver`), on a real
 cluster (:func:`register_search_attributes`, or the ``temporal operator search-attribute create``
 commands in ``docker-compose.yml``), and in tests. Keeping the list here, as typed
 ``SearchAttributeKey``s, gives every one of those places a single source of truth.

@@ -57,7 +57,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 from arvo_temporal.errors import ArvoError
-from arvo_temporal.temporal.search_attributes import (
+from arvo_temporal.temporal._search_attributes import (
     ARVO_SEARCH_ATTRIBUTES,
     search_attribute_cli_args,
 )

@@ -30,7 +30,7 @@ from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings
 from arvo_temporal.registry import MachineRegistry
-from arvo_temporal.temporal.sinks import EventSink, SinkRouter
+from arvo_temporal.sinks import EventSink, SinkRouter
 
 __all__ = [
     "DEFAULT_TASK_QUEUE",

@@ -42,18 +42,18 @@ from arvo_temporal.errors import (
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
-from arvo_temporal.temporal.app import DEFAULT_TASK_QUEUE
-from arvo_temporal.temporal.delivery import (
+from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE
+from arvo_temporal.temporal._delivery import (
     deliver_event,
     is_init_event,
     parse_target,
     raise_for_missing,
     start_options,
 )
-from arvo_temporal.temporal.ids import workflow_id_for
-from arvo_temporal.temporal.models import ExecutionStatusView, ExecutionSummary, WorkflowInput
-from arvo_temporal.temporal.search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
-from arvo_temporal.temporal.workflow import (
+from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary, WorkflowInput
+from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
+from arvo_temporal.temporal._workflow import (
     CLOSED_EXECUTION,
     EXECUTE_UPDATE,
     WORKFLOW_NAME,
