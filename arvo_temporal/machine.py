@@ -117,9 +117,7 @@ class MachineOrigin:
     @property
     def rebuildable(self) -> bool:
         """True when importing ``module`` again can produce the machine."""
-        return self.module != "__main__" and (
-            self.factory is None or "<" not in self.factory
-        )
+        return self.module != "__main__" and (self.factory is None or "<" not in self.factory)
 
     def describe(self) -> str:
         """``module:factory()`` or ``module`` for messages."""

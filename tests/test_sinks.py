@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from arvo_temporal import create_arvo_event
+from arvo_temporal import sinks as sinks_module
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.sinks import (
@@ -39,7 +40,6 @@ from arvo_temporal.sinks import (
     idempotency_key,
     sink_from_url,
 )
-from arvo_temporal import sinks as sinks_module
 from arvo_temporal.transport import ARVO_BINARY_CONTENT_TYPE, from_http
 
 
