@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint typecheck node-deps
+.PHONY: demo test install lint typecheck node-deps mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,12 @@ test: install node-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict arvo_temporal tests/typing
 	CI=$${CI:-} $(BIN)/pytest
+
+# Mutation testing of the pure core against the pure tests (MUTATION.md); not part of `make test`.
+# MODULE=arvo_temporal/engine.py (or a folder such as arvo_temporal/orchestration/) re-runs the
+# mutants of one module only; without it, mutants not yet checked run (rm -rf mutants for all).
+# One worker at the lowest priority: the machine is shared with Temporal test runs.
+MODULE ?=
+mutate: install node-deps
+	nice -n 19 $(BIN)/mutmut run --max-children 1 $(if $(MODULE),"$(subst /,.,$(basename $(patsubst %/,%,$(MODULE)))).*")
+	$(BIN)/python -m tests.mutation_report $(MODULE)

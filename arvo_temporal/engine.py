@@ -51,7 +51,7 @@ class MachineExecutionResult:
 
 
 @runtime_checkable
-class MachineExecutionEngine(Protocol):
+class MachineExecutionEngine(Protocol):  # pragma: no mutate block (a runtime-checked interface)
     """Runs one event through a machine; pure and deterministic for a given input."""
 
     def execute(
@@ -71,7 +71,7 @@ class MachineExecutionEngine(Protocol):
 
 
 @runtime_checkable
-class TimerCapableEngine(MachineExecutionEngine, Protocol):
+class TimerCapableEngine(MachineExecutionEngine, Protocol):  # pragma: no mutate block
     """An engine whose machines can schedule delayed transitions (statechart ``after``)."""
 
     def fire_timer(
