@@ -344,17 +344,24 @@ class ArvoEvent(BaseModel):
         custom extensions.
 
         Raises:
-            ArvoEventValidationError: naming every invalid field.
+            ArvoEventValidationError: naming every invalid field; for text that is not JSON
+                (bytes that are not UTF-8/16/32 included) or nests too deeply to process, the
+                ``event`` itself.
         """
-        if isinstance(value, (str, bytes)):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as error:
-                raise ArvoEventValidationError({"event": f"not valid JSON: {error}"}) from None
         try:
+            if isinstance(value, (str, bytes)):
+                try:
+                    value = json.loads(value)
+                except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                    raise ArvoEventValidationError({"event": f"not valid JSON: {error}"}) from None
             return cls.model_validate(value)
         except ValidationError as error:
             raise _as_arvo_error(error) from None
+        except RecursionError:
+            # Parsing and validating recurse per nesting level; hostile input must not crash.
+            raise ArvoEventValidationError(
+                {"event": "nested too deeply to process (Python's recursion limit)"}
+            ) from None
 
     @property
     def cloudevent_attributes(self) -> dict[str, Any]:

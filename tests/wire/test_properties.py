@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from arvo_temporal import (
@@ -144,19 +145,50 @@ def test_subject_garbage_gives_the_documented_error(garbage):
         ArvoOrchestrationSubject.parse(garbage)
     except InvalidSubjectError as error:
         assert "Error parsing orchestration subject string" in str(error)
-    assert ArvoOrchestrationSubject.is_valid(garbage) in (True, False)
+        parsed = False
+    else:
+        parsed = True
+    assert ArvoOrchestrationSubject.is_valid(garbage) is parsed
 
 
+_VALID_EVENT_TEXT = create_arvo_event(
+    source="com.a.b", type="com.x.y.z", subject="s", data={}
+).to_json_string()
+
+
+@example(b"\x80")  # not UTF-8
+@example(b"\xff\xfe\x00")  # a UTF-16 byte order mark, then half a character
+@example("[" * 100_000)  # deeper than the JSON decoder can recurse
+@example(_VALID_EVENT_TEXT.replace('"data":{}', '"data":{"x":' + "[" * 500 + "]" * 500 + "}"))
 @given(st.one_of(json_value, st.text(), st.binary()))
 def test_event_garbage_gives_the_documented_error(garbage):
+    # Anything from_json accepts (text, bytes or a JSON value) parses or raises the documented
+    # error naming what is wrong; any other exception fails the test.
     try:
-        ArvoEvent.from_json(
+        event = ArvoEvent.from_json(
             garbage if not isinstance(garbage, (int, float, bool)) else str(garbage)
         )
     except ArvoEventValidationError as error:
         assert error.errors
-    except UnicodeDecodeError:
-        pass
+        assert all(field and reason for field, reason in error.errors.items())
+    else:
+        assert ArvoEvent.from_json(event.to_json()) == event
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"\x80", "not valid JSON: 'utf-8' codec can't decode byte 0x80"),
+        (b"\xff\xfe\x00", "not valid JSON: 'utf-16-le' codec can't decode"),
+        ("[" * 100_000, "nested too deeply"),
+        (b"{", "not valid JSON: Expecting property name"),
+    ],
+)
+def test_undecodable_text_names_the_event_and_the_reason(text, reason):
+    with pytest.raises(ArvoEventValidationError) as raised:
+        ArvoEvent.from_json(text)
+    assert list(raised.value.errors) == ["event"]
+    assert raised.value.errors["event"].startswith(reason)
 
 
 @given(
