@@ -23,7 +23,7 @@ from arvo_temporal import (
 from arvo_temporal.telemetry import use_tracer_provider
 from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder
-from tests.fixtures.timing import build_counter, build_waiter, counter, ticker
+from tests.fixtures.timing import ManualClock, build_counter, build_waiter, counter, ticker
 
 
 class YieldingMemory(SimpleMachineMemory[Any]):
@@ -218,30 +218,6 @@ async def test_without_an_sdk_the_incoming_traceparent_is_copied():
     orchestrator = create_arvo_orchestrator(memory=SimpleMachineMemory(), machines=[build_adder()])
     (produced,) = (await orchestrator.execute(init)).events
     assert produced.traceparent == incoming
-
-
-class ManualClock:
-    """An id/clock source whose time only moves when the test says so."""
-
-    def __init__(self) -> None:
-        from datetime import UTC, datetime
-
-        self.moment = datetime(2025, 1, 1, tzinfo=UTC)
-        self.ids = 0
-
-    def new_id(self) -> str:
-        import uuid
-
-        self.ids += 1
-        return str(uuid.UUID(int=self.ids, version=4))
-
-    def now(self):
-        return self.moment
-
-    def advance(self, **delta) -> None:
-        from datetime import timedelta
-
-        self.moment += timedelta(**delta)
 
 
 async def test_in_process_timers_fire_when_due():
