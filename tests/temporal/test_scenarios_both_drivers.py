@@ -1,5 +1,8 @@
 """Every orchestration scenario on both drivers: in process and on Temporal, same events out.
 
+Each scenario runs on both drivers inside one test and compares them there, so the comparison
+never depends on which tests ran or in what order.
+
 Event ids, times and generated subjects differ between runs, so events are compared by what they
 say: type, source, to, domain, data (stacks dropped), routing fields, the decoded shape of their
 subject (execution ids dropped) and whether they name a parent.
@@ -27,15 +30,20 @@ from tests.fixtures import anchors
 from tests.temporal.drivers import InProcessDriver, TemporalDriver, fixture_app
 
 
-@pytest_asyncio.fixture(params=["memory", "temporal"], loop_scope="session")
-async def driver(request, task_queue, temporal_client) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InProcessDriver()
-        return
+@pytest_asyncio.fixture(loop_scope="session")
+async def temporal_driver(task_queue, temporal_client) -> AsyncIterator[TemporalDriver]:
     client = ArvoTemporalClient(temporal_client, task_queue=task_queue)
     sink = MemorySink()
     async with create_worker(client, app=fixture_app(task_queue, sink)):
         yield TemporalDriver(client, sink)
+
+
+@pytest.fixture(params=["memory", "temporal"])
+def driver(request) -> Any:
+    """One driver per test, for behaviour each driver must show on its own."""
+    if request.param == "memory":
+        return InProcessDriver()
+    return request.getfixturevalue("temporal_driver")
 
 
 def _shape(subject: str) -> Any:
@@ -119,35 +127,38 @@ def make_init(name: str) -> ArvoEvent:
     raise AssertionError(name)
 
 
-_RESULTS: dict[str, dict[str, list[str]]] = {}
-
-
-@pytest.mark.parametrize("scenario", sorted(EXPECTED))
-async def test_scenario(driver, scenario):
-    left = await driver.run(make_init(scenario))
+def check_expected(scenario: str, events: list[ArvoEvent]) -> None:
+    """What the scenario must produce on any driver."""
     expected = EXPECTED[scenario]
-    assert sorted(e.type for e in left) == sorted(t for t, _ in expected), [e.type for e in left]
+    assert sorted(e.type for e in events) == sorted(t for t, _ in expected), [
+        e.type for e in events
+    ]
     for event_type, data in expected:
         if data is not None:
-            (event,) = [e for e in left if e.type == event_type]
+            (event,) = [e for e in events if e.type == event_type]
             assert event.data == data
             assert event.to == anchors.CLIENT
     if scenario == "adder_service_error":
-        (done,) = left
+        (done,) = events
         assert done.data["success"] is False
         assert done.data["errors"][0]["errorMessage"] == "Negative numbers are not supported"
         assert done.to == anchors.CLIENT, (
             "completion goes to the initiator, not the init's redirectto"
         )
     if scenario == "machine_error":
-        (error,) = left
+        (error,) = events
         assert error.to == anchors.CLIENT
         assert error.data["errorMessage"] == "Deliberate failure inside a machine action"
-    # Both drivers must produce the same events: compare with the other driver's run.
-    _RESULTS.setdefault(scenario, {})[driver.name] = summary(left)
-    runs = _RESULTS[scenario]
-    if len(runs) == 2:
-        assert runs["memory"] == runs["temporal"]
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+async def test_scenario_gives_the_same_events_on_both_drivers(temporal_driver, scenario):
+    runs: dict[str, list[str]] = {}
+    for driver in (InProcessDriver(), temporal_driver):
+        events = await driver.run(make_init(scenario))
+        check_expected(scenario, events)
+        runs[driver.name] = summary(events)
+    assert runs["memory"] == runs["temporal"]
 
 
 async def test_violations_are_raised_by_both(driver):
@@ -169,11 +180,3 @@ async def test_violations_are_raised_by_both(driver):
     # A valid event afterwards is processed normally: nothing was wedged.
     result = await driver.execute(init(anchors.adder, {"a": 1, "b": 3}))
     assert [e.type for e in result.events] == ["com.calculator.add"]
-
-
-def test_every_scenario_ran_on_both_drivers_with_the_same_events():
-    # Runs after the parametrized scenarios above (file order); proves the comparison happened.
-    assert sorted(_RESULTS) == sorted(EXPECTED)
-    for scenario, runs in _RESULTS.items():
-        assert sorted(runs) == ["memory", "temporal"], scenario
-        assert runs["memory"] == runs["temporal"], scenario
