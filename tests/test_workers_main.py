@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.service import TLSConfig
@@ -16,6 +17,7 @@ from arvo_temporal.cli._runtime import (
     CommandError,
     ConnectionSettings,
     SettingsError,
+    connect_with_retries,
     load_app,
     sink_env_domain,
     with_overrides,
@@ -268,3 +270,46 @@ def test_environment_sinks_override_the_apps_own_for_their_domains():
     assert set(served.handlers) == set(app.handlers)
     assert app.task_queue == "q" and "external" not in app.sinks.sinks  # untouched
     assert with_overrides(app) is app
+
+
+class StartingServer(ConnectionSettings):
+    """Connection settings whose first ``refusals`` attempts are refused, like a server that is
+    still starting; later attempts return a stand-in for the client."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__(address="127.0.0.1:7233")
+        object.__setattr__(self, "refusals", refusals)
+        object.__setattr__(self, "attempts", [])
+
+    async def connect(self, *, task_queue: str = "arvo") -> Any:
+        self.attempts.append(task_queue)
+        if len(self.attempts) <= self.refusals:
+            raise RuntimeError(
+                "Failed client connect: tonic::transport::Error(Transport, ConnectError("
+                'ConnectError("tcp connect error", Os { code: 111, kind: ConnectionRefused, '
+                'message: "Connection refused" })))'
+            )
+        return f"client on {task_queue}"
+
+
+async def test_the_first_connection_is_retried_until_the_server_answers():
+    server = StartingServer(refusals=2)
+    logged: list[str] = []
+    # A deadline no test run reaches, so the number of retries cannot depend on timing.
+    client = await connect_with_retries(server, task_queue="q", retry_for=3600, log=logged.append)
+    assert client == "client on q"
+    assert server.attempts == ["q", "q", "q"]
+    assert logged == [
+        "Temporal at 127.0.0.1:7233 is not reachable yet (connection refused); retrying in 0.5s",
+        "Temporal at 127.0.0.1:7233 is not reachable yet (connection refused); retrying in 1s",
+    ]
+
+
+async def test_a_refused_connection_without_retry_time_fails_in_one_line():
+    server = StartingServer(refusals=1)
+    with pytest.raises(CommandError) as raised:
+        await connect_with_retries(server, task_queue="q", retry_for=0)
+    assert str(raised.value) == (
+        "cannot connect to Temporal at 127.0.0.1:7233 (namespace default): connection refused"
+    )
+    assert server.attempts == ["q"]
