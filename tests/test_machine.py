@@ -185,3 +185,110 @@ def test_engine_refuses_a_non_init_first_event():
     reply = _init(type="evt.calculator.add.success")
     with pytest.raises(ValueError, match="Invalid initialization event"):
         StatechartExecutionEngine().execute(machine=machine, state=None, event=reply)
+
+
+def test_setup_errors_say_exactly_what_is_wrong():
+    cases = [
+        (
+            {"self": CALC, "services": {}},
+            "contracts['self'] must be a version of an orchestrator contract",
+        ),
+        (
+            {"self": ADDER, "services": [CALC]},
+            "contracts['services'] must map keys to versioned contracts",
+        ),
+        (
+            {"self": ADDER, "services": {"a": "calc"}},
+            "contracts['services'] must map keys to versioned contracts",
+        ),
+        (
+            {"self": ADDER, "services": {"a": ADDER}},
+            "The self contract cannot also be listed as a service contract",
+        ),
+    ]
+    for contracts, message in cases:
+        with pytest.raises(ConfigViolation) as raised:
+            setup_arvo_machine(contracts=contracts)
+        assert str(raised.value) == f"ViolationError<Config> {message}"
+    with pytest.raises(ConfigViolation) as delays:
+        _setup(delays={"soon": 10}, arvo_compatible=True)
+    assert str(delays.value) == (
+        "ViolationError<Config> Arvo machines cannot declare delays (arvo_compatible)"
+    )
+
+
+def test_arvo_compatible_names_the_nested_state_and_accepts_plain_machines():
+    nested = {
+        "initial": "a",
+        "states": {
+            "a": {"initial": "b", "states": {"b": {"after": {"100": "c"}}, "c": {}}},
+            "d": {"type": "final"},
+        },
+    }
+    with pytest.raises(ConfigViolation) as raised:
+        _setup(arvo_compatible=True).create_machine(id="m", config=nested)
+    assert str(raised.value) == (
+        "ViolationError<Config> states.a.states.b: ['after'] cannot be used in an Arvo machine "
+        "(arvo_compatible)"
+    )
+    top = {"initial": "a", "states": {"a": {"after": {"100": "b"}}, "b": {}}}
+    with pytest.raises(ConfigViolation, match=r"^ViolationError<Config> states\.a: \['after'\]"):
+        _setup(arvo_compatible=True).create_machine(id="m", config=top)
+    plain = {"initial": "a", "states": {"a": {"initial": "b", "states": {"b": {}}}}}
+    machine = _setup(arvo_compatible=True).create_machine(id="m", config=plain)
+    assert machine.config == {**plain, "id": "m"}
+
+
+def test_an_emit_inside_a_list_of_actions_is_checked_too():
+    config = {
+        "initial": "a",
+        "states": {"a": {"entry": ["noop", emit({"type": "com.unknown.thing", "data": {}})]}},
+    }
+    with pytest.raises(InvalidMachineDefinition) as raised:
+        _setup(actions={"noop": lambda args, params: None}).create_machine(id="m", config=config)
+    assert raised.value.path == "machine m"
+    assert "emits 'com.unknown.thing', which no service contract accepts" in str(raised.value)
+
+
+def test_enqueued_events_see_the_action_arguments_and_keep_the_rest_of_arvo_state():
+    contract = create_arvo_orchestrator_contract(
+        uri="#/t/q", name="queue.test", versions={"1.0.0": {"init": Empty, "complete": Empty}}
+    )
+    seen: dict = {}
+
+    def look(args, params):
+        seen.update(args.context["arvo$$"])
+
+    setup = setup_arvo_machine(
+        contracts={"self": contract.version("1.0.0"), "services": {}},
+        actions={
+            "queue": enqueue_arvo_event(
+                lambda args, params: {
+                    "type": "com.other.thing",
+                    "data": {"n": args.context["n"], "p": params["p"]},
+                }
+            ),
+            "look": look,
+        },
+    )
+    machine = setup.create_machine(
+        id="q",
+        context=lambda init: {"n": 7, "arvo$$": {"keep": 1, "volatile$$": {"other": 2}}},
+        config={
+            "initial": "a",
+            "states": {"a": {"entry": [{"type": "queue", "params": {"p": 3}}, "look"]}},
+        },
+    )
+    init = ArvoOrchestratorEventFactory(contract.version("1.0.0")).init(
+        source="com.t.client", data={"parentSubject$$": None}
+    )
+    result = StatechartExecutionEngine().execute(machine=machine, state=None, event=init)
+    assert result.events == [{"type": "com.other.thing", "data": {"n": 7, "p": 3}}]
+    assert seen == {
+        "keep": 1,
+        "volatile$$": {
+            "other": 2,
+            "eventQueue$$": [{"type": "com.other.thing", "data": {"n": 7, "p": 3}}],
+        },
+    }
+    assert result.state["context"]["arvo$$"] == {"keep": 1}

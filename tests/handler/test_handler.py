@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
+from pydantic import BaseModel
 
-from arvo_temporal.contracts import ArvoContract
+from arvo_temporal.contracts import ArvoContract, create_arvo_contract
 from arvo_temporal.domains import (
     FROM_CURRENT_SUBJECT,
     FROM_EVENT_CONTRACT,
@@ -396,3 +398,122 @@ async def test_without_sdk_the_incoming_traceparent_is_copied() -> None:
     failing = request(data={"a": -1, "b": 0}, traceparent=TRACEPARENT)
     (error,) = (await make_calculator_handler().execute(failing)).events
     assert (error.traceparent, error.tracestate) == (TRACEPARENT, None)
+
+
+# ---------------------------------------------------------------- exact messages and parameters
+
+
+class Empty(BaseModel):
+    pass
+
+
+def test_every_implementation_problem_is_named_in_one_message() -> None:
+    two_versions = create_arvo_contract(
+        uri="#/t/two",
+        type="com.t.two",
+        versions={
+            "2.0.0": {"accepts": Empty, "emits": {}},
+            "1.0.0": {"accepts": Empty, "emits": {}},
+        },
+    )
+    with pytest.raises(ConfigViolation) as raised:
+        create_arvo_event_handler(
+            contract=two_versions,
+            handlers={"3.0.0": "not a function", "4.0.0": "neither"},  # type: ignore[dict-item]
+        )
+    assert str(raised.value) == (
+        "ViolationError<Config> ArvoEventHandler for contract '#/t/two' (com.t.two): "
+        "no implementation for version(s) 1.0.0, 2.0.0; "
+        "implementations for unknown version(s) 3.0.0, 4.0.0; "
+        "non-callable implementation(s) for 3.0.0, 4.0.0. "
+        "Every contract version needs exactly one implementation."
+    )
+
+
+async def test_invalid_input_lists_every_issue_as_indented_json() -> None:
+    with pytest.raises(ContractViolation) as raised:
+        await make_calculator_handler().execute(request(data={"a": "x"}))
+    issues = [
+        {"path": "a", "message": "Input should be a valid number"},
+        {"path": "b", "message": "Field required"},
+    ]
+    assert str(raised.value) == (
+        "ViolationError<Contract> Input event payload validation failed: "
+        + json.dumps(issues, indent=2)
+    )
+
+
+async def test_an_unknown_version_lists_the_versions_in_ascending_order() -> None:
+    with pytest.raises(ConfigViolation) as raised:
+        await handler_for(add_sync, multi).execute(request(multi, data={"x": 1}, version="9.0.0"))
+    assert str(raised.value) == (
+        "ViolationError<Config> Invalid contract version: 9.0.0. Available versions: 1.0.0, 1.2.0"
+    )
+
+
+async def test_output_errors_name_the_output_and_what_came_back() -> None:
+    def second_is_wrong(request: HandlerInput) -> list[dict[str, Any]]:
+        return [{"type": SUCCESS, "data": {"result": 1}}, {"type": "com.nope", "data": {}}]
+
+    with pytest.raises(ContractViolation, match=r"^ViolationError<Contract> Handler output #1 "):
+        await handler_for(second_is_wrong).execute(request())
+    with pytest.raises(ContractViolation) as raised:
+        await handler_for(lambda request: "done").execute(request())  # type: ignore[arg-type,return-value]
+    assert str(raised.value).endswith(
+        "must return None, an output mapping or a list of them; got str"
+    )
+
+
+async def test_the_function_gets_the_span_and_a_single_domain_string_works() -> None:
+    seen: list[Any] = []
+
+    def route(request: HandlerInput) -> list[dict[str, Any]]:
+        seen.append(request.span)
+        return [
+            {"type": "evt.approval.request.success", "data": {"approved": True}, "domain": "audit"},
+            {
+                "type": "evt.approval.request.success",
+                "data": {"approved": True},
+                "domain": [FROM_SELF_CONTRACT],
+            },
+        ]
+
+    events = (
+        await handler_for(route, approval).execute(request(approval, data={"amount": 1}))
+    ).all_events
+    assert [event.domain for event in events] == ["audit", "human.review"]
+    (span,) = seen
+    assert span is not None and span.is_recording() is False, "the (no-op) span of the handler"
+
+
+async def test_system_errors_carry_the_tracestate_and_ids_from_the_source() -> None:
+    def explode(request: HandlerInput) -> None:
+        raise KeyError("missing")
+
+    handler = create_arvo_event_handler(
+        contract=calculator,
+        handlers={"1.0.0": explode},
+        id_clock=DeterministicSource(),
+    )
+    incoming = request(traceparent=TRACEPARENT, tracestate="vendor=abc")
+    (error,) = (await handler.execute(incoming)).events
+    assert (error.traceparent, error.tracestate) == (TRACEPARENT, "vendor=abc")
+    assert error.id == "00000000-0000-4000-8000-000000000001"
+    assert error.time == "2025-01-01T00:00:00.000+00:00"
+
+
+async def test_spans_say_what_ran_and_why_it_failed(exporter: InMemorySpanExporter) -> None:
+    def explode(request: HandlerInput) -> None:
+        raise KeyError("missing")
+
+    await handler_for(explode).execute(request(version=None))
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert attributes["arvo.handler.execution.type"] == "handler"
+    assert span.status.description == "'missing'"
+    (exception,) = [event for event in span.events if event.name == "exception"]
+    assert dict(exception.attributes or {})["exception.type"] == "KeyError"
+    (log,) = [event for event in span.events if event.name == "log_message"]
+    assert dict(log.attributes or {})["log.message"] == (
+        "Event dataschema None is missing or unparseable; using the latest contract version"
+    )
