@@ -1,10 +1,12 @@
 """Per-module summary of the last mutation run (``make mutate``; MUTATION.md says how to read it).
 
-``python -m tests.mutation_report [MODULE]`` reads ``mutmut results`` and the equivalent mutants
-listed in MUTATION.md, prints one row per module (generated, killed, equivalent, surviving, not
-checked, kill rate of the non-equivalent mutants) and names every survivor that MUTATION.md does
-not explain. It exits with status 1 when there is one, so a changed module cannot quietly lose
-tests; a listed equivalent that is now killed is reported too (its number may have moved).
+``python -m tests.mutation_report [MODULE]`` reads ``mutmut results`` and MUTATION.md's two lists
+(equivalent mutants, and known survivors that are not equivalent but cannot be killed by the pure
+tests), prints one row per module (generated, killed, equivalent, surviving, of which
+unexplained, not checked, and the kill rate of the non-equivalent mutants) and names every
+survivor that MUTATION.md does not explain. It exits with status 1 when there is one, so a
+changed module cannot quietly lose tests; a listed mutant that is now killed is reported too
+(its number may have moved).
 """
 
 from __future__ import annotations
@@ -44,19 +46,24 @@ def parse_results(lines: Iterable[str]) -> dict[str, str]:
     return statuses
 
 
-def listed_equivalents(text: str) -> set[str]:
-    """Mutant names in backticks under MUTATION.md's "Equivalent mutants" heading."""
-    _, found, rest = text.partition("\n## Equivalent mutants")
+def listed(text: str, heading: str) -> set[str]:
+    """Mutant names in backticks in MUTATION.md's section ``## <heading>``."""
+    _, found, rest = text.partition(f"\n## {heading}")
     if not found:
         return set()
     section = rest.split("\n## ", 1)[0]
-    return {match.group(0) for match in MUTANT_NAME.finditer(section)}
+    return {match.group(0).strip("`") for match in re.finditer(r"`[^`]+`", section)} & {
+        match.group(0) for match in MUTANT_NAME.finditer(section)
+    }
 
 
 def summarise(
-    statuses: Mapping[str, str], equivalents: set[str], selected: str = ""
+    statuses: Mapping[str, str],
+    equivalents: set[str],
+    known: set[str],
+    selected: str = "",
 ) -> tuple[list[tuple[str, Counter[str]]], list[str], list[str]]:
-    """Rows per module, the unexplained survivors and the equivalents that were killed."""
+    """Rows per module, the unexplained survivors and the listed mutants that were killed."""
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     unexplained: list[str] = []
     stale: list[str] = []
@@ -68,7 +75,7 @@ def summarise(
         row["generated"] += 1
         if status in KILLED:
             row["killed"] += 1
-            if name in equivalents:
+            if name in equivalents or name in known:
                 stale.append(name)
         elif status in NOT_CHECKED:
             row["not checked"] += 1
@@ -76,7 +83,9 @@ def summarise(
             row["equivalent"] += 1
         else:
             row["surviving"] += 1
-            unexplained.append(f"{name} ({status})")
+            if name not in known:
+                row["unexplained"] += 1
+                unexplained.append(f"{name} ({status})")
     return sorted(by_module.items()), unexplained, stale
 
 
@@ -88,18 +97,23 @@ def kill_rate(row: Mapping[str, int]) -> str:
 
 def render(rows: list[tuple[str, Counter[str]]]) -> str:
     """A Markdown table, as MUTATION.md records it."""
-    header = "| module | generated | killed | equivalent | surviving | not checked | kill rate |"
-    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    header = (
+        "| module | generated | killed | equivalent | surviving | unexplained | not checked "
+        "| kill rate |"
+    )
+    lines = [header, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     total: Counter[str] = Counter()
     for module, row in rows:
         total.update(row)
         lines.append(
             f"| `{module}` | {row['generated']} | {row['killed']} | {row['equivalent']} | "
-            f"{row['surviving']} | {row['not checked']} | {kill_rate(row)} |"
+            f"{row['surviving']} | {row['unexplained']} | {row['not checked']} | "
+            f"{kill_rate(row)} |"
         )
     lines.append(
         f"| **all** | {total['generated']} | {total['killed']} | {total['equivalent']} | "
-        f"{total['surviving']} | {total['not checked']} | {kill_rate(total)} |"
+        f"{total['surviving']} | {total['unexplained']} | {total['not checked']} | "
+        f"{kill_rate(total)} |"
     )
     return "\n".join(lines)
 
@@ -121,11 +135,12 @@ def main(argv: list[str]) -> int:
     )
     statuses = parse_results(done.stdout.splitlines())
     notes = MUTATION_MD.read_text(encoding="utf-8") if MUTATION_MD.is_file() else ""
-    equivalents = listed_equivalents(notes)
-    rows, unexplained, stale = summarise(statuses, equivalents, selected)
+    equivalents = listed(notes, "Equivalent mutants")
+    known = listed(notes, "Known survivors")
+    rows, unexplained, stale = summarise(statuses, equivalents, known, selected)
     print(render(rows))
     for name in stale:
-        print(f"listed as equivalent in MUTATION.md but killed: {name}")
+        print(f"listed in MUTATION.md but killed: {name}")
     for name in unexplained:
         print(f"survivor not explained in MUTATION.md: {name}")
     if not rows:
