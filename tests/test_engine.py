@@ -34,7 +34,7 @@ def test_pending_timers_come_earliest_first():
     state = {
         "timers": [
             {"id": "late", "due_ms": 9000.0},
-            {"id": "early", "due_ms": 500.0},
+            {"id": "early", "due_ms": 0.5},
             {"id": "unstamped"},  # counts as due at 0
             "not a timer",
         ]

@@ -18,6 +18,7 @@ from arvo_temporal import (
     enqueue_arvo_event,
     setup_arvo_machine,
 )
+from arvo_temporal.machine import MachineOrigin
 from arvo_temporal.statechart import emit
 from arvo_temporal.validation import ValidationKind
 from tests.fixtures import anchors
@@ -292,3 +293,18 @@ def test_enqueued_events_see_the_action_arguments_and_keep_the_rest_of_arvo_stat
         },
     }
     assert result.state["context"]["arvo$$"] == {"keep": 1}
+
+
+def test_the_root_state_is_not_checked_for_arvo_compatibility():
+    # machine.py checks every state below the root; a root-level 'after' is left to the
+    # interpreter, which accepts it.
+    config = {"initial": "a", "after": {"100": ".a"}, "states": {"a": {}}}
+    machine = _setup(arvo_compatible=True).create_machine(id="m", config=config)
+    assert machine.config["after"] == {"100": ".a"}
+
+
+def test_a_machine_origin_describes_itself():
+    assert (
+        MachineOrigin(module="app.machines", factory="build").describe() == "app.machines:build()"
+    )
+    assert MachineOrigin(module="app.machines", factory=None).describe() == "app.machines"

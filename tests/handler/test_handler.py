@@ -517,3 +517,21 @@ async def test_spans_say_what_ran_and_why_it_failed(exporter: InMemorySpanExport
     assert dict(log.attributes or {})["log.message"] == (
         "Event dataschema None is missing or unparseable; using the latest contract version"
     )
+
+
+async def test_the_span_can_continue_the_callers_context() -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    with (
+        use_tracer_provider(provider),
+        provider.get_tracer("test").start_as_current_span("caller") as caller,
+    ):
+        await make_calculator_handler().execute(
+            request(traceparent=TRACEPARENT), inherit_from="CONTEXT"
+        )
+    provider.shutdown()
+    handler_span = next(s for s in spans.get_finished_spans() if s.name.startswith("Handler"))
+    assert handler_span.parent is not None
+    assert handler_span.parent.span_id == caller.get_span_context().span_id
+    assert handler_span.context.trace_id != int(TRACE_ID, 16), "not the event's trace"

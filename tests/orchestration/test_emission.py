@@ -309,3 +309,8 @@ def test_system_errors_go_to_the_initiator_on_the_parent_subject_per_resolved_do
     # ORCHESTRATION_CONTEXT for a root execution: the subject's domain when the trigger had
     # another domain (the default domains of a system error).
     assert root.domain == "tenant.a"
+
+
+def test_a_system_error_asking_for_the_event_contract_gets_the_self_contracts_domain():
+    (error,) = build_system_errors(context(), RuntimeError("boom"), domains=(FROM_EVENT_CONTRACT,))
+    assert error.domain == "orchestrators"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from pydantic import BaseModel
 
 from arvo_temporal import (
@@ -13,6 +14,7 @@ from arvo_temporal import (
     ArvoOrchestrationSubject,
     ArvoOrchestratorEventFactory,
     DeterministicSource,
+    ExecutionViolation,
     SimpleMachineMemory,
     StatechartExecutionEngine,
     create_arvo_orchestrator,
@@ -485,3 +487,62 @@ def test_cancelling_without_an_active_execution_changes_nothing():
         settings, record=record, subject=subject, id_clock=DeterministicSource(), reason="x"
     ).events
     assert error.domain == "ops", "routed as any system error"
+
+
+def test_without_a_clock_reading_timers_are_stamped_from_time_zero():
+    contract, machine = _timed()
+    settings = settings_for(machine)
+    init = ArvoOrchestratorEventFactory(contract.version("1.0.0")).init(
+        source=anchors.CLIENT, data={"parentSubject$$": None}
+    )
+    record = run_step(settings, init).record
+    assert record is not None
+    assert [timer["due_ms"] for timer in record.state["timers"]] == [1000]
+
+
+def test_completion_uses_the_self_contract_of_the_version_that_runs():
+    contract = create_arvo_orchestrator_contract(
+        uri="#/test/quick",
+        name="quick",
+        versions={
+            "1.0.0": {"init": Empty, "complete": Done},
+            "2.0.0": {"init": Empty, "complete": Done},
+        },
+    )
+    machines = [
+        setup_arvo_machine(
+            contracts={"self": contract.version(version), "services": {}}
+        ).create_machine(
+            id="quick",
+            output=lambda context: {"phase": "done"},
+            config={"initial": "done", "states": {"done": {"type": "final"}}},
+        )
+        for version in ("1.0.0", "2.0.0")
+    ]
+    init = ArvoOrchestratorEventFactory(contract.version("2.0.0")).init(
+        source=anchors.CLIENT, data={"parentSubject$$": None}
+    )
+    (done,) = run_step(settings_for(*machines), init).events
+    assert done.dataschema == "#/test/quick/2.0.0"
+
+
+def test_a_violation_raised_by_a_timer_is_raised_not_recorded():
+    contract, _ = _timed()
+
+    def violate(args, params):
+        raise ExecutionViolation("the timer found a broken invariant")
+
+    setup = setup_arvo_machine(
+        contracts={"self": contract.version("1.0.0"), "services": {}}, actions={"violate": violate}
+    )
+    violating = setup.create_machine(
+        id="timed",
+        config={
+            "initial": "first",
+            "states": {"first": {"after": {"1000": {"actions": "violate"}}}},
+        },
+    )
+    settings = settings_for(violating)
+    _, record, timer = _timed_start(settings, contract)
+    with pytest.raises(ExecutionViolation, match="broken invariant"):
+        fire(settings, record, timer)

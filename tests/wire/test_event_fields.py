@@ -162,3 +162,29 @@ def test_ids_follow_arvo_3(caplog):
     assert raised.value.errors == {
         "id.deduplication": "must be 'DEVELOPER_MANAGED' or 'ARVO_MANAGED'"
     }
+
+
+def test_more_rules_of_ids_uris_and_content_types(caplog):
+    assert errors_of({**VALID, "to": ""}) == {"to": "must be null or a non-empty string"}, (
+        "a malformed 'to' is reported as such, not as a missing one"
+    )
+    not_an_object = base64.b64encode(zlib.compress(b"[1, 2]")).decode("ascii")
+    assert parse_arvo_event_id(not_an_object) is None
+    with pytest.raises(ArvoEventValidationError) as raised:
+        create_arvo_event(source="com.a\ud800", type="com.x.y.z", subject="s", data={})
+    assert raised.value.errors == {
+        "uri": "cannot encode 'com.a\\ud800' as a URI: surrogates not allowed"
+    }
+    with caplog.at_level(logging.DEBUG, logger="arvo_temporal.events"):
+        create_arvo_event(source="com.a.b", type="com.x.y.z", subject="s", data={})
+        assert caplog.messages == []
+        create_arvo_event(
+            source="com.a.b",
+            type="com.x.y.z",
+            subject="s",
+            data={},
+            datacontenttype="application/json",
+        )
+    assert caplog.messages == [
+        "create_arvo_event: datacontenttype 'application/json' is not Arvo's"
+    ]
