@@ -20,6 +20,15 @@ def _fn(*args: Any) -> Any:
     ("config", "implementations", "message", "path"),
     [
         pytest.param(
+            {"id": "m", "initial": "a", "Xtra": 1, "states": {"a": {}}},
+            {},
+            "Xtra: unsupported key 'Xtra': unknown state key; supported keys: after, always, "
+            "context, description, entry, exit, id, initial, meta, on, onDone, output, schemas, "
+            "states, tags, type, types, version",
+            "Xtra",
+            id="unknown root key",
+        ),
+        pytest.param(
             ["x"], {}, "a machine config must be an object", "", id="config not an object"
         ),
         pytest.param(
