@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from arvo_temporal.statechart import Machine, advance, and_, assign, emit, send, start
+from arvo_temporal.statechart import Machine, advance, and_, assign, emit, raise_, send, start
 
 
 def _on_go(*actions: Any, **implementations: Any) -> Machine:
@@ -103,3 +103,108 @@ def test_advance_reports_what_the_fired_timers_did():
     assert finished.status == "done"
     assert (done.done, done.output) == (True, {"n": 0})
     assert done.scheduled == () and done.cancelled == ()
+
+
+def test_every_kind_of_action_sees_the_event_being_processed():
+    machine = Machine(
+        {
+            "id": "m",
+            "initial": "a",
+            "context": {"n": 7},
+            "states": {
+                "a": {
+                    "exit": assign(lambda args, params: {"exited_on": args.event["type"]}),
+                    "on": {
+                        "GO": {
+                            "target": "b",
+                            "actions": [
+                                emit(
+                                    lambda args, params: {"type": "out", "on": args.event["type"]}
+                                ),
+                                raise_(
+                                    lambda args, params: {
+                                        "type": "NEXT",
+                                        "from": args.event["type"],
+                                        "n": args.context["n"],
+                                    }
+                                ),
+                                "plan",
+                            ],
+                        }
+                    },
+                },
+                "b": {
+                    "on": {
+                        "NEXT": {
+                            "target": "c",
+                            "actions": assign(lambda args, params: {"next": dict(args.event)}),
+                        }
+                    }
+                },
+                "c": {"after": {"wait": "d"}},
+                "d": {
+                    "initial": "x",
+                    "onDone": {
+                        "target": "e",
+                        "actions": assign(lambda args, params: {"output": args.event["output"]}),
+                    },
+                    "states": {
+                        "x": {"type": "final", "output": lambda args: {"n": args.context["n"]}}
+                    },
+                },
+                "e": {},
+            },
+        },
+        actions={
+            "plan": lambda args, params: [
+                assign(lambda inner, _: {"planned_on": inner.event["type"]})
+            ]
+        },
+        delays={"wait": lambda args: args.event["n"] * 10},
+    )
+    snapshot, _ = start(machine, now_ms=0)
+    snapshot, effects = send(machine, snapshot, {"type": "GO"}, now_ms=0)
+    assert effects.emitted == ({"type": "out", "on": "GO"},)
+    assert snapshot.context == {
+        "n": 7,
+        "exited_on": "GO",
+        "planned_on": "GO",
+        "next": {"type": "NEXT", "from": "GO", "n": 7},
+    }
+    (timer,) = snapshot.timers
+    assert timer.delay_ms == 70, "the delay function saw the raised NEXT event"
+    finished, _ = advance(machine, snapshot, 70)
+    assert finished.value == "e" and finished.context["output"] == {"n": 7}
+
+
+@pytest.mark.parametrize("bad", ["soon", True, -1])
+def test_a_delay_function_must_return_a_non_negative_number(bad):
+    machine = Machine(
+        {
+            "id": "m",
+            "initial": "a",
+            "states": {"a": {"on": {"GO": "b"}}, "b": {"after": {"d": "a"}}},
+        },
+        delays={"d": lambda args: bad},
+    )
+    snapshot, _ = start(machine)
+    with pytest.raises(ValueError) as raised:
+        send(machine, snapshot, {"type": "GO"})
+    assert str(raised.value) == (
+        f"delay for xstate.after.d.m.b must be a non-negative number, got {bad!r}"
+    )
+
+
+def test_a_delay_function_may_return_zero():
+    machine = Machine(
+        {
+            "id": "m",
+            "initial": "a",
+            "states": {"a": {"on": {"GO": "b"}}, "b": {"after": {"d": "a"}}},
+        },
+        delays={"d": lambda args: 0},
+    )
+    snapshot, _ = start(machine, now_ms=5)
+    snapshot, _ = send(machine, snapshot, {"type": "GO"}, now_ms=5)
+    (timer,) = snapshot.timers
+    assert (timer.delay_ms, timer.due_ms) == (0, 5)
