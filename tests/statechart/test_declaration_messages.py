@@ -20,6 +20,138 @@ def _fn(*args: Any) -> Any:
     ("config", "implementations", "message", "path"),
     [
         pytest.param(
+            {
+                "id": "m",
+                "initial": "p",
+                "states": {"p": {"type": "parallel", "states": {"h": {"type": "history"}}}},
+            },
+            {},
+            "states.p.states: a parallel state needs at least one region",
+            "states.p.states",
+            id="parallel with only a history state",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"after": {"-0": "a"}}}},
+            {},
+            "states.a.after.-0: invalid delay '-0': not a canonical integer number of milliseconds",
+            "states.a.after.-0",
+            id="after key minus zero",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"after": {"0.5": "a"}}}},
+            {},
+            "states.a.after.0.5: invalid delay '0.5': not a canonical integer number of milliseconds",
+            "states.a.after.0.5",
+            id="after key below one",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "context": None, "states": {"a": {}}},
+            {},
+            "context: context must be an object or a callable (input) -> dict",
+            "context",
+            id="context null",
+        ),
+        pytest.param(
+            {
+                "id": "m",
+                "initial": "p",
+                "states": {
+                    "p": {"initial": "x", "onDone": "zz", "states": {"x": {"type": "final"}}}
+                },
+            },
+            {},
+            "states.p.onDone.target: unknown target 'zz': 'm' has no child 'zz'",
+            "states.p.onDone.target",
+            id="onDone to an unknown state",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"always": "zz"}}},
+            {},
+            "states.a.always.target: unknown target 'zz': 'm' has no child 'zz'",
+            "states.a.always.target",
+            id="always to an unknown state",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"on": {"GO": "#m.nowhere"}}}},
+            {},
+            "states.a.on.GO.target: unknown target '#m.nowhere': 'm' has no child 'nowhere'",
+            "states.a.on.GO.target",
+            id="unknown target by id",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"on": {"GO": ".nowhere"}}}},
+            {},
+            "states.a.on.GO.target: unknown target '.nowhere': 'm.a' has no child 'nowhere'",
+            "states.a.on.GO.target",
+            id="unknown child target",
+        ),
+        pytest.param(
+            {
+                "id": "h",
+                "initial": "on",
+                "states": {
+                    "on": {
+                        "initial": "a",
+                        "states": {"a": {}, "hist": {"type": "history", "target": "#h.nowhere"}},
+                    }
+                },
+            },
+            {},
+            "states.on.states.hist.target: unknown target '#h.nowhere': 'h' has no child 'nowhere'",
+            "states.on.states.hist.target",
+            id="unknown history target by id",
+        ),
+        pytest.param(
+            {
+                "id": "h",
+                "initial": "on",
+                "states": {
+                    "on": {
+                        "initial": "a",
+                        "states": {"a": {}, "hist": {"type": "history", "target": "zz"}},
+                    }
+                },
+            },
+            {},
+            "states.on.states.hist.target: unknown target 'zz': 'h.on' has no child 'zz'",
+            "states.on.states.hist.target",
+            id="unknown history target",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {}}},
+            {"delays": {"": 5}},
+            "delays.: implementation names must be non-empty strings",
+            "delays.",
+            id="delay name empty",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "transitions": [], "states": {"a": {}}},
+            {},
+            "transitions: this is XState's machine.toJSON() / machine.definition export, which "
+            "silently drops inline guards, `always` transitions, context and output; export the "
+            "machine config instead (tests/xstate/export.mjs) with every action and guard named",
+            "transitions",
+            id="an XState definition export",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"entry": [None]}}},
+            {},
+            "states.a.entry[0]: inline JavaScript action lost in export (null, which "
+            "JSON.stringify leaves in place of a function); the implementation must be named and "
+            "supplied in Python via Machine(actions={name: ...})",
+            "states.a.entry[0]",
+            id="an inline action exported as null",
+        ),
+        pytest.param(
+            {"id": "m", "initial": "a", "states": {"a": {"entry": {"type": ""}}}},
+            {},
+            "states.a.entry: inline JavaScript action lost in export (an anonymous function "
+            "exported as {'type': ''}); the implementation must be named and supplied in Python "
+            "via Machine(actions={name: ...})",
+            "states.a.entry",
+            id="an anonymous inline action",
+        ),
+        pytest.param(
             {"id": "m", "initial": "a", "Xtra": 1, "states": {"a": {}}},
             {},
             "Xtra: unsupported key 'Xtra': unknown state key; supported keys: after, always, "
@@ -423,8 +555,33 @@ def test_declarations_the_checks_let_through():
                 "h": {"type": "history", "history": True},
             },
         },
-        delays={"1.2.3": 5, "now": 0},
+        delays={"1.2.3": 5, "now": 0, "X5": 5},
     )
+    # A backslash escapes an ordinary character too: "x\\y" names the state "xy".
+    escaped = Machine(
+        {"id": "m", "initial": "a", "states": {"a": {"on": {"GO": "x\\y"}}, "xy": {}}}
+    )
+    snapshot, _ = start(escaped)
+    assert send(escaped, snapshot, {"type": "GO"})[0].value == "xy"
+    # A state with a history mode but no type is a history state.
+    by_key = Machine(
+        {
+            "id": "m",
+            "initial": "p",
+            "states": {
+                "p": {
+                    "initial": "a",
+                    "on": {"OUT": "q"},
+                    "states": {"a": {"on": {"N": "b"}}, "b": {}, "h": {"history": "shallow"}},
+                },
+                "q": {"on": {"BACK": "p.h"}},
+            },
+        }
+    )
+    snapshot, _ = start(by_key)
+    for event in ("N", "OUT", "BACK"):
+        snapshot, _ = send(by_key, snapshot, {"type": event})
+    assert snapshot.value == {"p": "b"}
 
 
 def test_integer_delays_are_scheduled_in_javascript_key_order():
@@ -433,12 +590,22 @@ def test_integer_delays_are_scheduled_in_javascript_key_order():
         {
             "id": "m",
             "initial": "a",
-            "states": {"a": {"after": {"4294967296": "a", "100": "a", "4294967295": "a"}}},
+            "states": {
+                "a": {
+                    "after": {
+                        "4294967296": "a",
+                        "4294967295": "a",
+                        "100": "a",
+                        "4294967294": "a",
+                    }
+                }
+            },
         }
     )
     snapshot, _ = start(machine)
     assert [timer.id for timer in snapshot.timers] == [
         "xstate.after.100.m.a",
+        "xstate.after.4294967294.m.a",
         "xstate.after.4294967296.m.a",
         "xstate.after.4294967295.m.a",
     ]
