@@ -32,7 +32,6 @@ from arvo_temporal import ArvoEvent
 from arvo_temporal.cli import port_is_free, stop_on_signals
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoTemporalClient, DevServer, create_worker
-from arvo_temporal.temporal._app import unregister_app
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init
@@ -229,33 +228,30 @@ async def run_demo(
             task_queue=task_queue, sinks={"default": sinks.default, "external": sinks.external}
         )
         outputs: dict[str, dict[str, Any]] = {}
-        try:
-            async with create_worker(client, app=app):
-                say.line(
-                    f"▸ worker on task queue {task_queue}: {', '.join(app.orchestrators)} "
-                    f"and the {', '.join(app.handlers)} service"
-                )
-                say.line()
-                outputs["calculator"] = await _calculator(client, sinks, say)
-                say.line()
-                outputs["parent/child"] = await _parent_child(client, sinks, say)
-                say.line()
-                approved, timed_out = await _approval(
-                    client, sinks, say, timeout_seconds=approval_timeout
-                )
-                outputs["approval (approved)"] = approved
-                outputs["approval (timed out)"] = timed_out
-                _check(outputs)
-                say.line()
-                if server.ui_url:
-                    say.line(f"▸ Web UI: {server.ui_url}/namespaces/{server.namespace}/workflows")
-                if keep_running:
-                    say.line("▸ still running; press Ctrl-C to stop")
-                    stop = asyncio.Event()
-                    with stop_on_signals(stop):
-                        await stop.wait()
-        finally:
-            unregister_app(app)
+        async with create_worker(client, app=app):
+            say.line(
+                f"▸ worker on task queue {task_queue}: {', '.join(app.orchestrators)} "
+                f"and the {', '.join(app.handlers)} service"
+            )
+            say.line()
+            outputs["calculator"] = await _calculator(client, sinks, say)
+            say.line()
+            outputs["parent/child"] = await _parent_child(client, sinks, say)
+            say.line()
+            approved, timed_out = await _approval(
+                client, sinks, say, timeout_seconds=approval_timeout
+            )
+            outputs["approval (approved)"] = approved
+            outputs["approval (timed out)"] = timed_out
+            _check(outputs)
+            say.line()
+            if server.ui_url:
+                say.line(f"▸ Web UI: {server.ui_url}/namespaces/{server.namespace}/workflows")
+            if keep_running:
+                say.line("▸ still running; press Ctrl-C to stop")
+                stop = asyncio.Event()
+                with stop_on_signals(stop):
+                    await stop.wait()
         say.line("▸ stopping the worker and the dev server…")
     say.line(
         f"▸ done in {time.monotonic() - began:.1f}s; the executions stay in "

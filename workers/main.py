@@ -47,6 +47,7 @@ from arvo_temporal.cli import (
     SettingsError,
     WorkerSettings,
     connection_from_env,
+    exit_now,
     parse_app_spec,
     serve,
     sinks_from_env,
@@ -147,4 +148,4 @@ def main(env: Mapping[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

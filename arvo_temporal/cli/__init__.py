@@ -6,7 +6,10 @@ serving it until a stop signal (``serve``, ``stop_on_signals``). Failures are
 ``CommandError``/``SettingsError``: one line and an exit status, never a traceback.
 """
 
+from typing import NoReturn
+
 from arvo_temporal.cli._commands import main, port_is_free, run
+from arvo_temporal.cli._exit import console_main, exit_now
 from arvo_temporal.cli._runtime import (
     DEFAULT_ADDRESS,
     EXIT_RUNTIME,
@@ -24,6 +27,12 @@ from arvo_temporal.cli._runtime import (
     stop_on_signals,
 )
 
+
+def console_script() -> NoReturn:
+    """The ``arvo-temporal`` console script: ``main`` without an abort at interpreter exit."""
+    console_main(main)
+
+
 __all__ = [
     "DEFAULT_ADDRESS",
     "EXIT_RUNTIME",
@@ -34,6 +43,8 @@ __all__ = [
     "WorkerSettings",
     "build_sinks",
     "connection_from_env",
+    "console_script",
+    "exit_now",
     "load_app",
     "main",
     "parse_app_spec",

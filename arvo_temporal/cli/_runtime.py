@@ -28,7 +28,7 @@ from temporalio.worker import Worker
 
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.sinks import EventSink, SinkRouter, sink_from_url
-from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp, unregister_app
+from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._worker import create_worker
 
@@ -524,18 +524,15 @@ async def serve(
             app=served,
             graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace),
         )
-        try:
-            sinks = ", ".join(
-                f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())
-            )
-            log(
-                f"worker for {settings.app} on task queue {served.task_queue} "
-                f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
-                f"sinks: {sinks or 'none'})"
-            )
-            await _run_until_stopped(worker, stop, log)
-        finally:
-            unregister_app(served)
+        sinks = ", ".join(
+            f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())
+        )
+        log(
+            f"worker for {settings.app} on task queue {served.task_queue} "
+            f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
+            f"sinks: {sinks or 'none'})"
+        )
+        await _run_until_stopped(worker, stop, log)
     finally:
         await served.sinks.aclose()
 

@@ -1,12 +1,10 @@
 """ArvoApp: what one deployment serves — orchestrators, service handlers and sinks.
 
 The workflow needs each orchestrator's machines, and the activities need the handlers and sinks.
-Machines hold Python callables, which cannot travel in a workflow payload, so a worker registers
-its app in a process-wide registry that the workflow reads by (task queue, orchestrator source).
-The registry lives in ``arvo_temporal``, which the worker passes through the sandbox, so the
-sandboxed workflow sees the objects the worker registered (and nothing is re-imported per run).
+Machines hold Python callables, which cannot travel in a workflow payload: ``ArvoPlugin(app)``
+hands the app to each workflow run (``arvo_temporal.temporal._plugin``).
 
-Routing of emitted events (used by the workflow and the dispatch activity):
+Routing of emitted events, decided once, in the workflow (the dispatch activity carries it out):
 
 1. an event with a non-null ``domain`` goes to the sink of that domain (e.g. ``external`` for a
    person), never to a service, as in Arvo's broker;
@@ -16,9 +14,7 @@ Routing of emitted events (used by the workflow and the dispatch activity):
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -32,16 +28,7 @@ from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettin
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sinks import EventSink, SinkRouter
 
-__all__ = [
-    "DEFAULT_TASK_QUEUE",
-    "ArvoApp",
-    "OrchestratorSpec",
-    "Route",
-    "register_app",
-    "registered_app",
-    "temporarily_registered",
-    "unregister_app",
-]
+__all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "OrchestratorSpec", "Route"]
 
 DEFAULT_TASK_QUEUE = "arvo"
 Route = Literal["orchestrator", "handler", "sink"]
@@ -157,67 +144,3 @@ class ArvoApp:
         if target in self.handlers:
             return "handler", target
         return "sink", "default"
-
-
-_registry: dict[tuple[str, str], ArvoApp] = {}
-_lock = threading.Lock()
-
-
-def register_app(app: ArvoApp) -> None:
-    """Make the app's orchestrators visible to workflows on its task queue in this process.
-
-    Raises:
-        ConfigViolation: another app already serves one of its orchestrators on that queue.
-    """
-    with _lock:
-        for source in app.orchestrators:
-            existing = _registry.get((app.task_queue, source))
-            if existing is not None and existing is not app:
-                raise ConfigViolation(
-                    f"{source} is already served on task queue {app.task_queue} by another app "
-                    "in this process"
-                )
-        for source in app.orchestrators:
-            _registry[(app.task_queue, source)] = app
-
-
-def unregister_app(app: ArvoApp) -> None:
-    """Forget an app (when its worker stops)."""
-    with _lock:
-        for source in app.orchestrators:
-            if _registry.get((app.task_queue, source)) is app:
-                del _registry[(app.task_queue, source)]
-
-
-@contextlib.contextmanager
-def temporarily_registered(app: ArvoApp) -> Iterator[ArvoApp]:
-    """Register ``app`` for the duration of a block, restoring what it replaced (replays)."""
-    with _lock:
-        keys = [(app.task_queue, source) for source in app.orchestrators]
-        previous = {key: _registry.get(key) for key in keys}
-        for key in keys:
-            _registry[key] = app
-    try:
-        yield app
-    finally:
-        with _lock:
-            for key, value in previous.items():
-                if value is None:
-                    _registry.pop(key, None)
-                else:
-                    _registry[key] = value
-
-
-def registered_app(task_queue: str, source: str) -> ArvoApp:
-    """The app serving an orchestrator on a task queue.
-
-    Raises:
-        ConfigViolation: no worker in this process registered it.
-    """
-    app = _registry.get((task_queue, source))
-    if app is None:
-        raise ConfigViolation(
-            f"No worker in this process serves {source} on task queue {task_queue}; "
-            "create_worker(app=...) registers it"
-        )
-    return app

@@ -18,27 +18,21 @@ from typing import Any
 
 from temporalio.client import (
     Client,
-    Interceptor,
+    Plugin,
     WithStartWorkflowOperation,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.errors import (
-    ConfigViolation,
-    ContractViolation,
     ExecutionCancelledError,
     ExecutionClosedError,
     ExecutionFailedError,
     ExecutionViolation,
-    TransactionCause,
-    TransactionViolation,
-    ViolationError,
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
@@ -50,11 +44,13 @@ from arvo_temporal.temporal._delivery import (
     raise_for_missing,
     start_options,
 )
+from arvo_temporal.temporal._errors import RETRYABLE_TYPES, error_from_failure
 from arvo_temporal.temporal._ids import workflow_id_for
-from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary, WorkflowInput
+from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
 from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
 from arvo_temporal.temporal._workflow import (
-    CLOSED_EXECUTION,
+    CANCEL_SIGNAL,
     EXECUTE_UPDATE,
     WORKFLOW_NAME,
     ArvoMachineWorkflow,
@@ -62,46 +58,24 @@ from arvo_temporal.temporal._workflow import (
 
 __all__ = ["ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
 
-_VIOLATIONS: dict[str, type[ViolationError]] = {
-    "ConfigViolation": ConfigViolation,
-    "ContractViolation": ContractViolation,
-    "ExecutionViolation": ExecutionViolation,
-}
-# At most 10 updates may be in flight per execution (docs/temporal.md §1); back off and retry.
-_BUSY_RETRIES = 8
+# Back off and retry when Temporal's in-flight update limit is reached (docs/temporal.md §1) or
+# the execution is handing over to its next run.
+_RETRIES = 10
+
+
+class _RetryUpdate(Exception):
+    """An update refused for a reason that passes by itself (continuing as new)."""
 
 
 def with_arvo_converter(client: Client) -> Client:
-    """The same connection with the pydantic data converter and the OpenTelemetry interceptor,
-    which every Arvo client and worker must share (events and results are pydantic models)."""
+    """``client`` itself if its data converter already carries Arvo's pydantic models, else the
+    same connection with pydantic conversion added (keeping its codec and failure converter)."""
     config = client.config()
-    interceptors: list[Interceptor] = list(config["interceptors"])
-    if not any(isinstance(item, TracingInterceptor) for item in interceptors):
-        interceptors.append(TracingInterceptor())
-    if config["data_converter"] is pydantic_data_converter and len(interceptors) == len(
-        config["interceptors"]
-    ):
+    converter = arvo_data_converter(config["data_converter"])
+    if converter is config["data_converter"]:
         return client
-    config["data_converter"] = pydantic_data_converter
-    config["interceptors"] = interceptors
+    config["data_converter"] = converter
     return Client(**config)
-
-
-def _violation(error: ApplicationError) -> ViolationError | None:
-    """Rebuild the violation an update handler reported, so callers can catch our classes."""
-    message = error.message
-    if error.type == "TransactionViolation":
-        cause_text = message.partition("[")[2].partition("]")[0]
-        try:
-            cause = TransactionCause(cause_text)
-        except ValueError:
-            cause = TransactionCause.LOCK_UNACQUIRED
-        return TransactionViolation(message.partition("] ")[2] or message, cause=cause)
-    kind = _VIOLATIONS.get(error.type or "")
-    if kind is None:
-        return None
-    prefix = f"ViolationError<{kind.kind}> "
-    return kind(message.removeprefix(prefix))
 
 
 @dataclass(frozen=True)
@@ -116,12 +90,12 @@ class ExecutionListing:
 
 
 class ArvoTemporalClient:
-    """A client for Arvo executions on Temporal.
+    """Arvo's verbs over a Temporal client: send, execute, status, snapshot, result, cancel, list.
 
     Args:
-        client: a connected ``temporalio`` client; the pydantic converter and the tracing
-            interceptor are added if missing.
-        task_queue: where new executions run (the worker's task queue).
+        client: a connected ``temporalio`` client, best built with ``plugins=[ArvoPlugin(...)]``;
+            pydantic conversion is added if its converter lacks it (its codec is kept).
+        task_queue: where new executions run (the workers' task queue).
     """
 
     def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
@@ -133,24 +107,29 @@ class ArvoTemporalClient:
         cls,
         target: str = "localhost:7233",
         *,
-        namespace: str = "default",
         task_queue: str = DEFAULT_TASK_QUEUE,
-        tls: bool | TLSConfig | None = None,
-        api_key: str | None = None,
-        interceptors: Sequence[Interceptor] = (),
+        plugins: Sequence[Plugin] = (),
+        **connect_options: Any,
     ) -> ArvoTemporalClient:
-        """Connect to a Temporal frontend (``host:port``); TLS and API keys for Temporal Cloud.
+        """``Client.connect(target, **connect_options)`` with Arvo's data converter.
 
-        ``tls=None`` turns TLS on exactly when an API key is given (Temporal Cloud needs both).
+        ``connect_options`` are ``Client.connect``'s (``namespace``, ``tls``, ``api_key``,
+        ``data_converter`` with your ``payload_codec``, ``interceptors``, ...); the converter
+        gains pydantic conversion (the codec is kept) and, when OpenTelemetry tracing is set
+        up, Temporal's tracing interceptor is added. Give ``plugins=[ArvoPlugin(app)]`` to let
+        workers built on this client serve the app.
         """
-        client = await Client.connect(
-            target,
-            namespace=namespace,
-            tls=tls if tls is not None else api_key is not None,
-            api_key=api_key,
-            data_converter=pydantic_data_converter,
-            interceptors=[*interceptors, TracingInterceptor()],
-        )
+        plugins = list(plugins)
+        if not any(isinstance(plugin, ArvoPlugin) for plugin in plugins):
+            # No plugin here: a worker built later with create_worker adds ArvoPlugin(app),
+            # and the SDK warns when one plugin type is on both the client and the worker.
+            connect_options["data_converter"] = arvo_data_converter(
+                connect_options.get("data_converter")
+            )
+            if tracing_configured():
+                interceptors = list(connect_options.get("interceptors", ()))
+                connect_options["interceptors"] = [*interceptors, TracingInterceptor()]
+        client = await Client.connect(target, plugins=plugins, **connect_options)
         return cls(client, task_queue=task_queue)
 
     def workflow_id(self, subject: str) -> str:
@@ -174,41 +153,30 @@ class ArvoTemporalClient:
         """Apply an event and return what it produced (Arvo's ``execute``).
 
         Raises:
-            ViolationError: the event was refused (Config/Contract/Execution violation).
+            ViolationError: the event was refused (Config/Contract/Execution/Transaction
+                violation), rebuilt from the workflow's typed failure.
             ExecutionClosedError / ExecutionNotFoundError: as for ``send``.
         """
         content, workflow_id = parse_target(event)
-        for attempt in range(_BUSY_RETRIES):
+        for attempt in range(_RETRIES):
             try:
                 if is_init_event(event, content):
                     return await self._update_with_start(event, content, workflow_id)
                 return await self._update(event, workflow_id)
+            except _RetryUpdate as busy:
+                if attempt == _RETRIES - 1:
+                    raise ExecutionViolation(f"{workflow_id}: {busy}; try again") from None
             except RPCError as error:
-                if error.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == _BUSY_RETRIES - 1:
+                if error.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == _RETRIES - 1:
                     raise
-                await asyncio.sleep(0.05 * 2**attempt)
+            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _update_with_start(
         self, event: ArvoEvent, content: Any, workflow_id: str
     ) -> OrchestratorResult:
-        options = start_options(event, content, workflow_id, self.task_queue)
         operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            WORKFLOW_NAME,
-            WorkflowInput(
-                orchestrator=content.orchestrator.name,
-                subject=event.subject,
-                task_queue=self.task_queue,
-            ),
-            id=options.id,
-            task_queue=options.task_queue,
-            id_conflict_policy=options.id_conflict_policy,
-            id_reuse_policy=options.id_reuse_policy,
-            search_attributes=options.search_attributes,
-            memo=options.memo,
-            static_summary=options.static_summary,
-            static_details=options.static_details,
-            task_timeout=options.task_timeout,
+            **start_options(event, content, task_queue=self.task_queue),
             result_type=ExecutionSummary,
         )
         try:
@@ -223,7 +191,7 @@ class ArvoTemporalClient:
         except WorkflowAlreadyStartedError:
             raise ExecutionClosedError(event.subject, workflow_id=workflow_id) from None
         except WorkflowUpdateFailedError as error:
-            raise self._update_error(error, event, workflow_id) from None
+            raise self._update_error(error) from None
         finally:
             # Retrieve the start outcome so a failed start never logs an unretrieved exception;
             # the update's own error is what the caller sees.
@@ -238,23 +206,20 @@ class ArvoTemporalClient:
             )
             return result
         except WorkflowUpdateFailedError as error:
-            raise self._update_error(error, event, workflow_id) from None
+            raise self._update_error(error) from None
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 await raise_for_missing(handle, event)
             raise
 
-    def _update_error(
-        self, error: WorkflowUpdateFailedError, event: ArvoEvent, workflow_id: str
-    ) -> Exception:
+    @staticmethod
+    def _update_error(error: WorkflowUpdateFailedError) -> Exception:
+        """The Arvo error a failed update carries, rebuilt from its type and fields."""
         cause = error.cause
         if isinstance(cause, ApplicationError):
-            violation = _violation(cause)
-            if violation is not None:
-                return violation
-            if CLOSED_EXECUTION in cause.message:
-                return ExecutionClosedError(event.subject, workflow_id=workflow_id)
-            return ExecutionViolation(cause.message)
+            if cause.type in RETRYABLE_TYPES:
+                return _RetryUpdate(cause.message)
+            return error_from_failure(cause)
         return error
 
     async def snapshot(
@@ -279,7 +244,7 @@ class ArvoTemporalClient:
     async def cancel(self, subject: str, *, reason: str = "cancelled by a client") -> None:
         """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``."""
         handle = self._handle(subject)
-        await handle.signal("arvo_cancel", reason)
+        await handle.signal(CANCEL_SIGNAL, reason)
         await handle.cancel()
 
     async def result(self, subject: str, *, wait: timedelta | None = None) -> dict[str, Any]:

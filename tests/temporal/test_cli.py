@@ -20,15 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from arvo_temporal import ArvoEvent, setup_arvo_machine
+from arvo_temporal import ArvoEvent
 from arvo_temporal.cli import port_is_free, run
 from arvo_temporal.sinks import MemorySink
-from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
-from arvo_temporal.temporal._app import unregister_app
+from arvo_temporal.temporal import ArvoTemporalClient, create_worker
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
-from examples.calculator.contracts import adder_contract, calculator_contract
-from examples.calculator.handlers import make_calculator_handler
 from examples.calculator.starter import adder_init
 from tests.conftest import ROOT
 
@@ -76,12 +73,8 @@ async def examples_worker(temporal_server, temporal_client, task_queue) -> Async
     default, external = MemorySink(), MemorySink()
     app = build_app(task_queue=task_queue, sinks={"default": default, "external": external})
     client = ArvoTemporalClient(temporal_client, task_queue=task_queue)
-    try:
-        async with create_worker(client, app=app):
-            yield Running(client, temporal_server.target, task_queue, default, external)
-    finally:
-        # Replays in this process register the app again under the recorded task queue.
-        unregister_app(app)
+    async with create_worker(client, app=app):
+        yield Running(client, temporal_server.target, task_queue, default, external)
 
 
 @pytest.fixture
@@ -236,23 +229,6 @@ async def test_long_waits_show_progress_on_stderr(running):
     await running.client.cancel(init.subject)
 
 
-def changed_adder_app() -> ArvoApp:
-    """An adder whose 1.0.0 no longer calls the calculator: replaying an old history must fail."""
-    setup = setup_arvo_machine(
-        contracts={
-            "self": adder_contract.version("1.0.0"),
-            "services": {"calculator": calculator_contract.version("1.0.0")},
-        }
-    )
-    machine = setup.create_machine(
-        id="adder",
-        context=lambda init: {"sum": 0},
-        output=lambda context: {"success": True, "sum": context["sum"], "errors": []},
-        config={"initial": "done", "states": {"done": {"type": "final"}}},
-    )
-    return ArvoApp(orchestrators=[machine], handlers=[make_calculator_handler()])
-
-
 async def test_history_fetched_from_the_server_replays_and_a_changed_machine_does_not(
     temporal_server, temporal_client, task_queue, tmp_path
 ):
@@ -274,7 +250,7 @@ async def test_history_fetched_from_the_server_replays_and_a_changed_machine_doe
     assert replayed.json()["replayed"] is True
 
     changed = await cli(
-        "replay", str(history_file), "--app", "tests.temporal.test_cli:changed_adder_app"
+        "replay", str(history_file), "--app", "tests.fixtures.changed:changed_adder_app"
     )
     assert changed.code == 1
     assert "nondeterminism" in changed.error_line.lower()
