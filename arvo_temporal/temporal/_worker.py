@@ -1,8 +1,8 @@
 """create_worker: a plain Temporal ``Worker`` serving an ``ArvoApp``, through ``ArvoPlugin``.
 
-A convenience over ``Worker(client, task_queue=app.task_queue, plugins=[ArvoPlugin(app)])``:
-it builds the app from machines and handlers when none is given, and adds the plugin unless
-the client already carries one for this app.
+A convenience over ``Worker(client, task_queue=app.task_queue)`` on a client connected with
+``plugins=[ArvoPlugin(app)]``: it builds the app from machines and handlers when none is given,
+and gives the worker a client on the same connection that carries the plugin for this app.
 """
 
 from __future__ import annotations
@@ -24,9 +24,19 @@ from arvo_temporal.temporal._plugin import ArvoPlugin
 __all__ = ["create_worker"]
 
 
-def _serves(client: Client, app: ArvoApp) -> bool:
-    plugins = client.config().get("plugins") or ()
-    return any(isinstance(plugin, ArvoPlugin) and plugin.app is app for plugin in plugins)
+def _serving(client: Client, app: ArvoApp, plugin_options: dict[str, Any]) -> Client:
+    """``client`` with an ``ArvoPlugin`` for ``app``: kept when it has one, else a client on the
+    same connection whose app-less ``ArvoPlugin`` (if any) becomes ``ArvoPlugin(app)``, so the
+    SDK never sees one plugin type on both the client and the worker."""
+    config = client.config()
+    plugins = list(config.get("plugins") or ())
+    if any(isinstance(plugin, ArvoPlugin) and plugin.app is app for plugin in plugins):
+        return client
+    traced = any(isinstance(item, TracingInterceptor) for item in config["interceptors"])
+    serving = ArvoPlugin(app, tracing=False if traced else None, **plugin_options)
+    others = [plugin for plugin in plugins if not isinstance(plugin, ArvoPlugin)]
+    config["plugins"] = [*others, serving]
+    return Client(**config)
 
 
 def create_worker(
@@ -66,20 +76,13 @@ def create_worker(
     elif task_queue is not None:
         app.task_queue = task_queue
     temporal = client.temporal if isinstance(client, ArvoTemporalClient) else client
-    temporal = with_arvo_converter(temporal)
-    plugins = list(worker_options.pop("plugins", ()))
-    if not _serves(temporal, app):
-        traced = any(
-            isinstance(interceptor, TracingInterceptor)
-            for interceptor in temporal.config()["interceptors"]
-        )
-        plugins.append(
-            ArvoPlugin(
-                app,
-                sandboxed_machines=sandboxed_machines,
-                passthrough_modules=passthrough_modules,
-                tracing=False if traced else None,
-                register_attributes=register_attributes,
-            )
-        )
-    return Worker(temporal, task_queue=app.task_queue, plugins=plugins, **worker_options)
+    temporal = _serving(
+        with_arvo_converter(temporal),
+        app,
+        {
+            "sandboxed_machines": sandboxed_machines,
+            "passthrough_modules": tuple(passthrough_modules),
+            "register_attributes": register_attributes,
+        },
+    )
+    return Worker(temporal, task_queue=app.task_queue, **worker_options)
