@@ -23,7 +23,16 @@ subclasses that name every offending field, so they can be caught either way::
     ├── ExecutionClosedError                          the execution for a subject already finished
     ├── ExecutionNotFoundError                        no execution exists for a subject
     ├── ExecutionFailedError                          the execution ended in failure (or rejection)
-    └── ExecutionCancelledError                       the execution was cancelled or timed out
+    ├── ExecutionCancelledError                       the execution was cancelled or timed out
+    ├── SinkDeliveryError                             a sink could not deliver (arvo_temporal.sinks)
+    ├── DevServerError                  (RuntimeError) the embedded dev server failed
+    │                                                 (arvo_temporal.temporal)
+    └── CommandError                                  a CLI or worker-process failure, one line
+        └── SettingsError               (ValueError)  a bad option, variable or module:attr
+                                                      (both in arvo_temporal.cli)
+
+Across Temporal, each of these travels as ``ApplicationError(type=<class name>, details=[fields])``
+and the client rebuilds it from type and fields (``arvo_temporal/temporal/_errors.py``).
 """
 
 from __future__ import annotations

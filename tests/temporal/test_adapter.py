@@ -143,6 +143,43 @@ async def test_continue_as_new_carries_the_record_and_the_dedupe_window(client, 
         assert sorted(context["seen"]) == [*range(40), 99]
 
 
+async def test_callers_never_see_continue_as_new(client, task_queue, sink):
+    """Eight callers execute 25 events each while the execution continues as new several
+    times; updates refused while a run hands over are retried by the client, unseen."""
+    async with create_worker(client, app=app(task_queue, sink, build_counter())):
+        init = counter_init()
+        await client.execute(init)
+
+        async def caller(lane: int) -> int:
+            for n in range(25):
+                await client.execute(tick(init, lane * 100 + n))
+            return lane
+
+        assert sorted(await asyncio.gather(*(caller(lane) for lane in range(8)))) == list(
+            range(8)
+        )
+        status = await client.status(init.subject)
+        assert status.runs > 2 and status.rejections == []
+        context = (await client.snapshot(init.subject))["state"]["context"]
+        assert context["count"] == 200
+
+
+def test_a_continuing_as_new_refusal_is_retried_and_a_violation_is_not():
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+
+    from arvo_temporal.temporal._client import _RetryUpdate
+    from arvo_temporal.temporal._errors import CONTINUING_AS_NEW, failure_for
+
+    def failed(cause: BaseException) -> WorkflowUpdateFailedError:
+        return WorkflowUpdateFailedError(cause)
+
+    handover = failed(ApplicationError("handing over", type=CONTINUING_AS_NEW))
+    assert isinstance(ArvoTemporalClient._update_error(handover), _RetryUpdate)
+    refused = ArvoTemporalClient._update_error(failed(failure_for(ContractViolation("bad a"))))
+    assert isinstance(refused, ContractViolation) and "bad a" in str(refused)
+
+
 async def test_events_for_finished_or_unknown_executions_are_refused(client, task_queue, sink):
     application = app(task_queue, sink, build_adder(), handlers=[make_calculator_handler()])
     async with create_worker(client, app=application):
