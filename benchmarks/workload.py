@@ -1,7 +1,8 @@
 """The calculator workload shared by the benchmarks: an adder orchestrator and its service.
 
 ``arvo.orc.bench.adder`` receives ``{a, b}``, calls ``com.calculator.add`` and completes with the
-sum, exactly the shape issue #4 and #5 measure.
+sum, exactly the shape the in-process and Temporal benchmarks measure; and the long-lived
+counter of the execute-latency phase.
 """
 
 from __future__ import annotations
@@ -86,6 +87,72 @@ def build_adder() -> ArvoMachine:
                     },
                 },
                 "done": {"type": "final"},
+            },
+        },
+    )
+
+
+# The long-lived counter of the execute-latency phase (benchmarks/temporal_adapter.py). It lives
+# here, in an importable module, because each workflow run builds its machines again inside the
+# sandbox from the module that built them.
+
+
+class TickInput(BaseModel):
+    n: int
+
+
+class TickResult(BaseModel):
+    n: int
+
+
+class CounterInit(BaseModel):
+    start: int
+
+
+class CounterDone(BaseModel):
+    count: int
+
+
+tick_contract = create_simple_arvo_contract(
+    uri="#/bench/counter/tick",
+    type="bench.counter.tick",
+    versions={"1.0.0": {"accepts": TickInput, "emits": TickResult}},
+)
+counter_contract = create_arvo_orchestrator_contract(
+    uri="#/bench/orchestrator/counter",
+    name="bench.counter",
+    versions={"1.0.0": {"init": CounterInit, "complete": CounterDone}},
+)
+
+
+def build_counter() -> ArvoMachine:
+    """A long-lived machine for the execute-latency phase: it never finishes, and every
+    ``evt.bench.counter.tick.success`` (a valid reply of its one service contract) adds ``n``
+    to its count without leaving its state, so each ``execute`` is one warm machine step."""
+    setup = setup_arvo_machine(
+        contracts={
+            "self": counter_contract.version("1.0.0"),
+            "services": {"tick": tick_contract.version("1.0.0")},
+        }
+    )
+    return setup.create_machine(
+        id="bench_counter",
+        context=lambda event: {"count": event["data"]["start"]},
+        output=lambda context: {"count": context["count"]},
+        config={
+            "initial": "counting",
+            "states": {
+                "counting": {
+                    "on": {
+                        "evt.bench.counter.tick.success": {
+                            "actions": assign(
+                                lambda args, params: {
+                                    "count": args.context["count"] + args.event["data"]["n"]
+                                }
+                            ),
+                        }
+                    }
+                }
             },
         },
     )
