@@ -7,42 +7,17 @@ counter of the execute-latency phase.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
-from arvo_temporal import (
-    create_arvo_orchestrator_contract,
-    create_simple_arvo_contract,
-)
 from arvo_temporal.handler import ArvoEventHandler, HandlerInput, create_arvo_event_handler
 from arvo_temporal.machine import ArvoMachine, setup_arvo_machine
 from arvo_temporal.statechart import assign, emit
+from benchmarks.contracts import (
+    adder_contract,
+    calculator_contract,
+    counter_contract,
+    tick_contract,
+)
 
 CLIENT = "com.bench.client"
-
-
-class AddInput(BaseModel):
-    a: float
-    b: float
-
-
-class AddResult(BaseModel):
-    result: float
-
-
-class SumDone(BaseModel):
-    sum: float
-
-
-calculator_contract = create_simple_arvo_contract(
-    uri="#/bench/calculator/add",
-    type="calculator.add",
-    versions={"1.0.0": {"accepts": AddInput, "emits": AddResult}},
-)
-adder_contract = create_arvo_orchestrator_contract(
-    uri="#/bench/orchestrator/adder",
-    name="bench.adder",
-    versions={"1.0.0": {"init": AddInput, "complete": SumDone}},
-)
 
 
 def add(request: HandlerInput) -> dict[str, object]:
@@ -95,34 +70,6 @@ def build_adder() -> ArvoMachine:
 # The long-lived counter of the execute-latency phase (benchmarks/temporal_adapter.py). It lives
 # here, in an importable module, because each workflow run builds its machines again inside the
 # sandbox from the module that built them.
-
-
-class TickInput(BaseModel):
-    n: int
-
-
-class TickResult(BaseModel):
-    n: int
-
-
-class CounterInit(BaseModel):
-    start: int
-
-
-class CounterDone(BaseModel):
-    count: int
-
-
-tick_contract = create_simple_arvo_contract(
-    uri="#/bench/counter/tick",
-    type="bench.counter.tick",
-    versions={"1.0.0": {"accepts": TickInput, "emits": TickResult}},
-)
-counter_contract = create_arvo_orchestrator_contract(
-    uri="#/bench/orchestrator/counter",
-    name="bench.counter",
-    versions={"1.0.0": {"init": CounterInit, "complete": CounterDone}},
-)
 
 
 def build_counter() -> ArvoMachine:

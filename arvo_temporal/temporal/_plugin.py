@@ -58,7 +58,7 @@ from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.temporal._activities import ArvoActivities
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._binding import AppBinding
-from arvo_temporal.temporal._sandbox import check_rebuildable
+from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules
 from arvo_temporal.temporal._search_attributes import register_search_attributes
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
@@ -156,7 +156,9 @@ class ArvoPlugin(SimplePlugin):
             ``sys.<source>.error``). False passes the machines built by the worker process in as
             they are: faster, and unguarded.
         passthrough_modules: more modules to share with the sandbox (modules your machines
-            import that are deterministic and costly to import per run).
+            import that are deterministic and costly to import per run). The modules that
+            define the machines' contract models are shared already, unless they also build a
+            machine.
         tracing: add Temporal's OpenTelemetry interceptor; None (the default) adds it when an
             OpenTelemetry SDK tracer provider is installed.
         register_attributes: a worker registers Arvo's search attributes on its namespace when
@@ -183,9 +185,10 @@ class ArvoPlugin(SimplePlugin):
         self.sandboxed_machines = sandboxed_machines
         self.passthrough_modules = (*PASSTHROUGH_MODULES, *passthrough_modules)
         if app is not None and sandboxed_machines:
-            for spec in app.orchestrators.values():
-                for machine in spec.machines:
-                    check_rebuildable(machine)
+            machines = [machine for spec in app.orchestrators.values() for machine in spec.machines]
+            for machine in machines:
+                check_rebuildable(machine)
+            self.passthrough_modules += tuple(sorted(contract_modules(machines)))
         interceptors: list[Any] = []
         if tracing if tracing is not None else tracing_configured():
             interceptors.append(TracingInterceptor())

@@ -26,7 +26,7 @@ from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.machine import ArvoMachine, MachineOrigin
 from arvo_temporal.temporal._app import ArvoApp, OrchestratorSpec
 
-__all__ = ["check_rebuildable", "rebuild_machine"]
+__all__ = ["check_rebuildable", "contract_modules", "rebuild_machine"]
 
 
 def _label(machine: ArvoMachine) -> str:
@@ -60,6 +60,27 @@ def check_rebuildable(machine: ArvoMachine) -> MachineOrigin:
             f"cannot call again; {hint}"
         )
     return origin
+
+
+def contract_modules(machines: Iterable[ArvoMachine]) -> set[str]:
+    """The modules that define the machines' contract models, to pass through the sandbox.
+
+    Contracts are data (pydantic models and their JSON Schema), and building them again per run
+    would cost most of the rebuild. A module that also builds one of the machines is left out:
+    its functions must be imported inside the sandbox.
+    """
+    machines = list(machines)
+    builders = {machine.origin.module for machine in machines if machine.origin is not None}
+    found: set[str] = set()
+    for machine in machines:
+        for contract in (machine.self_contract, *machine.service_contracts.values()):
+            for model in (contract.accepts_schema, *contract.emits.values()):
+                found.add(model.__module__)
+    return {
+        name
+        for name in found - builders
+        if name != "__main__" and not name.startswith("arvo_temporal")
+    }
 
 
 def _machines_in(values: Iterable[Any], depth: int = 0) -> Iterator[ArvoMachine]:
