@@ -36,7 +36,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from arvo_temporal.engine import pending_timers
     from arvo_temporal.errors import (
         ArvoError,
         ConfigViolation,
@@ -44,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
         ExecutionViolation,
     )
     from arvo_temporal.events import ArvoEvent
-    from arvo_temporal.orchestration.record import MachineMemoryRecord
     from arvo_temporal.orchestration.result import OrchestratorResult
     from arvo_temporal.orchestration.step import (
         OrchestratorSettings,
@@ -62,18 +60,16 @@ with workflow.unsafe.imports_passed_through():
         failure_for,
         failure_type,
     )
+    from arvo_temporal.temporal._execution import ExecutionState
     from arvo_temporal.temporal._inbox import ExecutionInbox
     from arvo_temporal.temporal._models import (
-        CarriedState,
         DispatchBatch,
         DispatchReport,
-        ExecutionStatus,
         ExecutionStatusView,
         ExecutionSummary,
         HandleRequest,
         HandleResponse,
         Outgoing,
-        PendingTimer,
         Rejection,
         StoredOutcome,
         WorkflowInput,
@@ -101,9 +97,6 @@ CANCEL_SIGNAL = "arvo_cancel"
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
 UPDATES_BEFORE_CONTINUE_AS_NEW = 1500
-# A run started by a message that never arrived (update-with-start is not atomic) ends itself.
-ORPHAN_TIMEOUT = timedelta(minutes=1)
-TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
 HANDLER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -133,16 +126,6 @@ def _now_ms() -> float:
     return workflow.now().timestamp() * 1000
 
 
-def _status_of(record: MachineMemoryRecord | None) -> ExecutionStatus:
-    if record is None:
-        return "pending"
-    if record.failed:
-        return "failed"
-    if record.status in ("done", "cancelled"):
-        return record.status  # type: ignore[return-value]
-    return "active"
-
-
 @workflow.defn(name=WORKFLOW_NAME)
 class ArvoMachineWorkflow:
     """One Arvo execution (one subject). Started by the client or by another workflow's dispatch;
@@ -157,32 +140,23 @@ class ArvoMachineWorkflow:
 
     @workflow.init
     def __init__(self, input: WorkflowInput) -> None:
-        carried = input.carried or CarriedState()
-        self._input = input
-        self._record: MachineMemoryRecord | None = carried.record
+        carried = input.carried
+        self._state = ExecutionState(input)
         self._inbox = ExecutionInbox(
-            pending=carried.inbox,
-            seen=carried.seen,
-            outcomes=carried.outcomes,
-            rejections=carried.rejections,
+            pending=carried.inbox if carried else (),
+            seen=carried.seen if carried else (),
+            outcomes=carried.outcomes if carried else None,
+            rejections=carried.rejections if carried else (),
         )
-        self._processed = carried.processed
-        self._runs = carried.runs
-        self._cancel_reason = carried.cancel_reason
-        self._deadline_ms = carried.deadline_ms
-        self._status: ExecutionStatus = _status_of(carried.record)
-        # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
-        self._published_status: ExecutionStatus = self._status if carried.record else "active"
-        self._ended_with: str | None = None
+        self._binding: AppBinding | None = None
+        self._settings: OrchestratorSettings | None = None
+        self._subject: SubjectContent | None = None
         self._draining = False
         self._messages = 0
         self._updates = 0
         self._handler_tasks = 0
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._binding: AppBinding | None = None
-        self._settings: OrchestratorSettings | None = None
-        self._subject: SubjectContent | None = None
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
@@ -232,7 +206,7 @@ class ArvoMachineWorkflow:
                 "the execution is continuing as new; the client retries",
                 type=CONTINUING_AS_NEW,
             )
-        if self._status in TERMINAL:
+        if self._state.ended:
             raise failure_for(
                 ExecutionClosedError(event.subject, workflow_id=workflow.info().workflow_id)
             )
@@ -240,35 +214,22 @@ class ArvoMachineWorkflow:
     @workflow.signal(name=CANCEL_SIGNAL)
     def arvo_cancel(self, reason: str) -> None:
         """Ask the execution to end as ``cancelled``; the initiator is told why."""
-        if self._cancel_reason is None:
-            self._cancel_reason = reason or "cancelled by a client"
+        if self._state.cancel_reason is None:
+            self._state.cancel_reason = reason or "cancelled by a client"
 
     @workflow.query(name="snapshot")
     def snapshot(self) -> dict[str, Any] | None:
         """The machine memory record (Arvo's names), or None before the first event."""
-        return self._record.to_json() if self._record else None
+        record = self._state.record
+        return record.to_json() if record else None
 
     @workflow.query(name="status")
     def status(self) -> ExecutionStatusView:
         """What the execution is doing now."""
-        state = self._record.state if self._record else None
-        return ExecutionStatusView(
-            subject=self._input.subject,
-            orchestrator=self._input.orchestrator,
-            status=self._status,
-            value=self._record.value if self._record else None,
-            processed=self._processed,
-            inbox=len(self._inbox),
-            runs=self._runs,
-            timers=[
-                PendingTimer(id=str(timer["id"]), due_ms=float(timer["due_ms"]))
-                for timer in pending_timers(state)
-            ],
-            rejections=self._inbox.rejections[-20:],
-        )
+        return self._state.view(self._inbox)
 
     def _refusal(self, event: ArvoEvent) -> ExecutionViolation | None:
-        if event.subject != self._input.subject:
+        if event.subject != self._state.subject:
             return ExecutionViolation(
                 f"event {event.id} has subject {event.subject[:40]}…, which is not this "
                 "execution's subject"
@@ -291,9 +252,9 @@ class ArvoMachineWorkflow:
     @workflow.run
     async def run(self, input: WorkflowInput) -> ExecutionSummary:
         """Apply events until the machine finishes, is cancelled or times out."""
-        spec_timeout = self._resolve(input)
-        if self._deadline_ms is None and spec_timeout is not None:
-            self._deadline_ms = _now_ms() + spec_timeout.total_seconds() * 1000
+        timeout = self._resolve(input)
+        if self._state.deadline_ms is None and timeout is not None:
+            self._state.deadline_ms = _now_ms() + timeout.total_seconds() * 1000
         try:
             await self._loop()
             await self._drain_dispatches()
@@ -301,10 +262,11 @@ class ArvoMachineWorkflow:
             # Temporal delivers a cancel request once, wherever run() is waiting. Finish the
             # machine's cancellation (unless it already ended) and every delivery in flight;
             # the run shows as cancelled only if the machine was.
-            if self._status not in TERMINAL:
-                await self._cancel(self._cancel_reason or "cancelled by a Temporal cancel request")
+            if not self._state.ended:
+                reason = self._state.cancel_reason or "cancelled by a Temporal cancel request"
+                await self._cancel(reason)
             await self._drain_dispatches()
-            if self._status == "cancelled":
+            if self._state.status == "cancelled":
                 raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         for event in self._inbox:
@@ -313,9 +275,9 @@ class ArvoMachineWorkflow:
                 "event %s (%s) arrived after the execution ended (%s); ignored",
                 event.id,
                 event.type,
-                self._status,
+                self._state.status,
             )
-        return self._summary()
+        return self._state.summary()
 
     def _resolve(self, input: WorkflowInput) -> timedelta | None:
         """Find this run's orchestrator in the bound app; a run that cannot fails visibly."""
@@ -333,6 +295,7 @@ class ArvoMachineWorkflow:
         return spec.execution_timeout
 
     async def _loop(self) -> None:
+        state = self._state
         while True:
             timed_out = False
             try:
@@ -340,21 +303,21 @@ class ArvoMachineWorkflow:
             except TimeoutError:
                 timed_out = True
             await self._fire_due_timers()
-            while (item := self._inbox.take()) is not None:
-                await self._apply(item)
-            if self._status in TERMINAL:
+            while (event := self._inbox.take()) is not None:
+                await self._apply(event)
+            if state.ended:
                 return
-            if self._cancel_reason is not None:
-                await self._cancel(self._cancel_reason)
+            if state.cancel_reason is not None:
+                await self._cancel(state.cancel_reason)
                 return
-            if self._deadline_ms is not None and _now_ms() >= self._deadline_ms:
+            if state.deadline_ms is not None and _now_ms() >= state.deadline_ms:
                 await self._cancel("the execution timeout was reached")
                 return
             if self._never_started(timed_out):
                 rejections = self._inbox.rejections
-                self._status = "rejected"
-                self._ended_with = (
-                    rejections[-1].message if rejections else "no event started the execution"
+                state.end(
+                    "rejected",
+                    rejections[-1].message if rejections else "no event started the execution",
                 )
                 self._publish_status()
                 return
@@ -363,26 +326,20 @@ class ArvoMachineWorkflow:
 
     def _never_started(self, timed_out: bool) -> bool:
         """The events so far (or none, after a while) created no execution: end the run."""
-        idle = self._record is None and self._handler_tasks == 0 and not self._inbox
-        return idle and (self._processed > 0 or bool(self._inbox.rejections) or timed_out)
+        idle = self._state.record is None and self._handler_tasks == 0 and not self._inbox
+        return idle and (self._state.processed > 0 or bool(self._inbox.rejections) or timed_out)
 
     def _has_work(self) -> bool:
         return (
-            bool(self._inbox) or self._cancel_reason is not None or self._should_continue_as_new()
+            bool(self._inbox)
+            or self._state.cancel_reason is not None
+            or self._should_continue_as_new()
         )
 
     def _wake_after(self) -> timedelta | None:
-        if self._record is None:
-            return ORPHAN_TIMEOUT
-        candidates: list[float] = []
-        timers = pending_timers(self._record.state)
-        if timers and self._status == "active":
-            candidates.append(min(float(timer["due_ms"]) for timer in timers))
-        if self._deadline_ms is not None:
-            candidates.append(self._deadline_ms)
-        if not candidates:
-            return None
-        return timedelta(milliseconds=max(1.0, min(candidates) - _now_ms()))
+        now = _now_ms()
+        wake_at = self._state.wake_at_ms(now)
+        return None if wake_at is None else timedelta(milliseconds=max(1.0, wake_at - now))
 
     # ----------------------------------------------------------------------------- steps
 
@@ -393,7 +350,7 @@ class ArvoMachineWorkflow:
                 raise ConfigViolation(f"the subject does not belong to {settings.source}")
             result = step(
                 settings,
-                record=self._record,
+                record=self._state.record,
                 event=event,
                 subject=subject,
                 id_clock=_CLOCK,
@@ -413,22 +370,18 @@ class ArvoMachineWorkflow:
             )
             self._reject(event, error)
             return
-        self._processed += 1
+        self._state.processed += 1
         self._inbox.settle(event.id, StoredOutcome(result=result.result))
         await self._after_step(result)
 
     async def _fire_due_timers(self) -> None:
         settings, subject = self._require()
-        while self._record is not None and self._status == "active":
-            now = _now_ms()
-            due = [timer for timer in pending_timers(self._record.state) if timer["due_ms"] <= now]
-            if not due:
-                return
-            earliest = min(due, key=lambda timer: float(timer["due_ms"]))
+        while (timer := self._state.due_timer(now := _now_ms())) is not None:
+            assert self._state.record is not None
             result = step_timer(
                 settings,
-                record=self._record,
-                timer_event=earliest["event"],
+                record=self._state.record,
+                timer_event=timer["event"],
                 subject=subject,
                 id_clock=_CLOCK,
                 now_ms=now,
@@ -440,32 +393,26 @@ class ArvoMachineWorkflow:
     async def _cancel(self, reason: str) -> None:
         settings, subject = self._require()
         result = step_cancel(
-            settings, record=self._record, subject=subject, id_clock=_CLOCK, reason=reason
+            settings, record=self._state.record, subject=subject, id_clock=_CLOCK, reason=reason
         )
-        self._ended_with = reason
         await self._after_step(result)
-        self._status = "cancelled"
+        self._state.end("cancelled", reason)
         self._publish_status()
         # Temporal's cancel carries no details: keep the reason where result() can read it
         # without a worker (the memo, shown in the UI too).
         workflow.upsert_memo({"cancel_reason": reason})
 
     async def _after_step(self, result: StepResult) -> None:
-        if result.record is not None:
-            self._record = result.record
-            self._status = _status_of(result.record)
+        self._state.applied(result)
         self._publish_status()
-        workflow.set_current_details(
-            f"**{self._status}** · state `{self._record.value if self._record else None}` · "
-            f"{self._processed} events"
-        )
+        workflow.set_current_details(self._state.details())
         self._route(result.events)
 
     def _publish_status(self) -> None:
         # One history event per change, and only on change (docs/temporal.md §6).
-        if self._status not in ("pending", self._published_status):
-            workflow.upsert_search_attributes([ARVO_STATUS.value_set(self._status)])
-            self._published_status = self._status
+        status = self._state.status_to_publish()
+        if status is not None:
+            workflow.upsert_search_attributes([ARVO_STATUS.value_set(status)])
 
     # ----------------------------------------------------------------------------- egress
 
@@ -483,7 +430,7 @@ class ArvoMachineWorkflow:
                 task.add_done_callback(self._tasks.discard)
             elif (
                 route == "orchestrator"
-                and event.subject == self._input.subject
+                and event.subject == self._state.subject
                 and target == self._settings.source
             ):
                 self._offer(event)
@@ -555,7 +502,7 @@ class ArvoMachineWorkflow:
     # ----------------------------------------------------------------------------- continue-as-new
 
     def _should_continue_as_new(self) -> bool:
-        if self._status in TERMINAL or self._record is None:
+        if self._state.ended or self._state.record is None:
             return False
         return (
             workflow.info().is_continue_as_new_suggested()
@@ -567,31 +514,15 @@ class ArvoMachineWorkflow:
         self._draining = True
         while True:
             await workflow.wait_condition(lambda: self._handler_tasks == 0 or bool(self._inbox))
-            while (item := self._inbox.take()) is not None:
-                await self._apply(item)
+            while (event := self._inbox.take()) is not None:
+                await self._apply(event)
             if self._handler_tasks == 0:
                 break
         await self._drain_dispatches()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._status in TERMINAL:
+        if self._state.ended:
             return
-        workflow.continue_as_new(
-            WorkflowInput(
-                orchestrator=self._input.orchestrator,
-                subject=self._input.subject,
-                carried=CarriedState(
-                    record=self._record,
-                    inbox=list(self._inbox),
-                    seen=self._inbox.seen,
-                    outcomes=self._inbox.outcomes,
-                    rejections=self._inbox.rejections,
-                    processed=self._processed,
-                    runs=self._runs + 1,
-                    cancel_reason=self._cancel_reason,
-                    deadline_ms=self._deadline_ms,
-                ),
-            )
-        )
+        workflow.continue_as_new(self._state.carried(self._inbox))
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -599,22 +530,3 @@ class ArvoMachineWorkflow:
         assert self._settings is not None, "run() resolves the settings before any step"
         assert self._subject is not None, "run() parses the subject before any step"
         return self._settings, self._subject
-
-    def _summary(self) -> ExecutionSummary:
-        record = self._record
-        output = None
-        if record is not None and record.state is not None and self._status == "done":
-            value = record.state.get("output")
-            output = value if isinstance(value, dict) else None
-        error = self._ended_with
-        if record is not None and record.failed and record.error is not None:
-            error = f"{record.error.name}: {record.error.message}"
-        return ExecutionSummary(
-            subject=self._input.subject,
-            orchestrator=self._input.orchestrator,
-            status=self._status,
-            output=output,
-            error=error,
-            value=record.value if record else None,
-            processed=self._processed,
-        )

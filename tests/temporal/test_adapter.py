@@ -155,9 +155,7 @@ async def test_callers_never_see_continue_as_new(client, task_queue, sink):
                 await client.execute(tick(init, lane * 100 + n))
             return lane
 
-        assert sorted(await asyncio.gather(*(caller(lane) for lane in range(8)))) == list(
-            range(8)
-        )
+        assert sorted(await asyncio.gather(*(caller(lane) for lane in range(8)))) == list(range(8))
         status = await client.status(init.subject)
         assert status.runs > 2 and status.rejections == []
         context = (await client.snapshot(init.subject))["state"]["context"]
