@@ -193,7 +193,7 @@ class ArvoMachine:
         return self.self_contract.accepts_type
 
     def validate_input(self, event: ArvoEvent) -> InputValidation:
-        """Seed 002's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""
+        """Arvo's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""
         return validate_machine_input(
             event, self_contract=self.self_contract, service_contracts=self.service_contracts
         )

@@ -8,7 +8,7 @@ import types
 
 import arvo_temporal
 
-# The names DESIGN.md promises from the top-level package.
+# The names the README promises from the top-level package.
 DESIGN_NAMES = [
     "ArvoEvent",
     "ArvoOrchestrationSubject",

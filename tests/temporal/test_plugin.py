@@ -7,9 +7,11 @@ import json
 import uuid
 
 import pytest
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.converter import DataConverter, DefaultPayloadConverter
-from temporalio.worker import Worker
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import Interceptor, Worker, WorkflowInboundInterceptor
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from arvo_temporal import ArvoOrchestratorEventFactory, setup_arvo_machine
@@ -198,3 +200,43 @@ async def test_a_worker_without_the_app_fails_the_run_visibly(temporal_server, t
         await client.send(init)
         with pytest.raises(ExecutionFailedError, match="no ArvoPlugin"):
             await client.result(init.subject)
+
+
+class _CountingInterceptor(Interceptor):
+    """Another plugin's workflow interceptor, recording the workflow type of every run."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+
+    def workflow_interceptor_class(self, input):
+        runs = self.runs
+
+        class _Count(WorkflowInboundInterceptor):
+            async def execute_workflow(self, input):
+                runs.append(workflow.info().workflow_type)
+                return await super().execute_workflow(input)
+
+        return _Count
+
+
+@pytest.mark.parametrize("arvo_first", [True, False], ids=["arvo-first", "arvo-last"])
+async def test_the_plugin_composes_with_other_plugins_and_a_codec(
+    temporal_server, task_queue, arvo_first
+):
+    counting = _CountingInterceptor()
+    other = SimplePlugin("tests.counting", interceptors=[counting])
+    sink = MemorySink()
+    arvo = ArvoPlugin(adder_app(task_queue, sink))
+    temporal = await Client.connect(
+        temporal_server.target,
+        namespace=temporal_server.namespace,
+        plugins=[arvo, other] if arvo_first else [other, arvo],
+        data_converter=DataConverter(payload_codec=XorCodec()),
+    )
+    client = ArvoTemporalClient(temporal, task_queue=task_queue)
+    init = adder_init(1, 2)
+    async with Worker(temporal, task_queue=task_queue):
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 3
+    assert counting.runs == ["ArvoMachineWorkflow"]
+    assert isinstance(temporal.data_converter.payload_codec, XorCodec)
