@@ -9,7 +9,8 @@ serving it until a stop signal (``serve``, ``stop_on_signals``). Failures are
 from typing import NoReturn
 
 from arvo_temporal.cli._commands import main, port_is_free, run
-from arvo_temporal.cli._exit import console_main, exit_now
+from arvo_temporal.cli._exit import console_main as _console_main
+from arvo_temporal.cli._exit import exit_now
 from arvo_temporal.cli._runtime import (
     DEFAULT_ADDRESS,
     EXIT_RUNTIME,
@@ -30,7 +31,7 @@ from arvo_temporal.cli._runtime import (
 
 def console_script() -> NoReturn:
     """The ``arvo-temporal`` console script: ``main`` without an abort at interpreter exit."""
-    console_main(main)
+    _console_main(main)
 
 
 __all__ = [
