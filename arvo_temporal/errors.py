@@ -198,12 +198,11 @@ class ExecutionClosedError(ArvoError):
 class ExecutionNotFoundError(ArvoError):
     """No execution exists for the subject (it never started, or its history was deleted)."""
 
-    def __init__(self, subject: str, *, workflow_id: str) -> None:
+    def __init__(self, subject: str, *, workflow_id: str, hint: str = "") -> None:
         self.subject = subject
         self.workflow_id = workflow_id
-        super().__init__(
-            f"no execution {workflow_id} exists for this subject; only an init event can start one"
-        )
+        message = f"no execution exists for this subject (workflow id {workflow_id})"
+        super().__init__(f"{message}; {hint}" if hint else message)
 
 
 class ExecutionFailedError(ArvoError):

@@ -32,6 +32,7 @@ from arvo_temporal.errors import (
     ExecutionCancelledError,
     ExecutionClosedError,
     ExecutionFailedError,
+    ExecutionNotFoundError,
     ExecutionViolation,
 )
 from arvo_temporal.events import ArvoEvent
@@ -50,7 +51,6 @@ from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
 from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
 from arvo_temporal.temporal._workflow import (
-    CANCEL_SIGNAL,
     EXECUTE_UPDATE,
     WORKFLOW_NAME,
     ArvoMachineWorkflow,
@@ -242,10 +242,22 @@ class ArvoTemporalClient:
         return await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
 
     async def cancel(self, subject: str, *, reason: str = "cancelled by a client") -> None:
-        """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``."""
+        """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``.
+
+        One Temporal cancel request carrying the reason (the workflow reads it with
+        ``workflow.cancellation_reason()``): no signal beside it, so the cancellation is
+        applied once, in one workflow task, and the run ends as Temporal's CANCELED.
+        """
         handle = self._handle(subject)
-        await handle.signal(CANCEL_SIGNAL, reason)
-        await handle.cancel()
+        try:
+            description = await handle.describe()
+            if description.close_time is not None:
+                raise ExecutionClosedError(subject, workflow_id=handle.id)
+            await handle.cancel(reason=reason)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise ExecutionNotFoundError(subject, workflow_id=handle.id) from None
+            raise
 
     async def result(self, subject: str, *, wait: timedelta | None = None) -> dict[str, Any]:
         """Wait for the execution to finish and return the machine's output.

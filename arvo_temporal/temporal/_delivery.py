@@ -108,17 +108,22 @@ def start_options(event: ArvoEvent, content: SubjectContent, *, task_queue: str)
     }
 
 
+_ONLY_INIT = "only an init event can start one"
+
+
 async def raise_for_missing(handle: WorkflowHandle[Any, Any], event: ArvoEvent) -> None:
     """Explain a NOT_FOUND: the execution finished, or never existed."""
     try:
         description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise ExecutionNotFoundError(event.subject, workflow_id=handle.id) from None
+            raise ExecutionNotFoundError(
+                event.subject, workflow_id=handle.id, hint=_ONLY_INIT
+            ) from None
         raise
     if description.status is not None and description.close_time is not None:
         raise ExecutionClosedError(event.subject, workflow_id=handle.id)
-    raise ExecutionNotFoundError(event.subject, workflow_id=handle.id)
+    raise ExecutionNotFoundError(event.subject, workflow_id=handle.id, hint=_ONLY_INIT)
 
 
 async def deliver_event(client: Client, event: ArvoEvent, *, task_queue: str) -> str:

@@ -213,7 +213,9 @@ class ArvoMachineWorkflow:
 
     @workflow.signal(name=CANCEL_SIGNAL)
     def arvo_cancel(self, reason: str) -> None:
-        """Ask the execution to end as ``cancelled``; the initiator is told why."""
+        """Ask the execution to end as ``cancelled``; the initiator is told why. (Clients send
+        a Temporal cancel request with a reason instead; this stays for recorded histories and
+        senders that cannot cancel.)"""
         if self._state.cancel_reason is None:
             self._state.cancel_reason = reason or "cancelled by a client"
 
@@ -263,7 +265,11 @@ class ArvoMachineWorkflow:
             # machine's cancellation (unless it already ended) and every delivery in flight;
             # the run shows as cancelled only if the machine was.
             if not self._state.ended:
-                reason = self._state.cancel_reason or "cancelled by a Temporal cancel request"
+                reason = (
+                    self._state.cancel_reason
+                    or workflow.cancellation_reason()
+                    or "cancelled by a Temporal cancel request"
+                )
                 await self._cancel(reason)
             await self._drain_dispatches()
             if self._state.status == "cancelled":

@@ -338,6 +338,8 @@ async def test_cancelling_many_executions_never_loses_an_initiators_error(client
         errors = {e.subject: e for e in sink.events if e.type == "sys.arvo.orc.adder.error"}
         assert set(errors) == {init.subject for init in inits}
         assert all(errors[i.subject].data["errorMessage"] == f"stop {i.id}" for i in inits)
+        told = [e.subject for e in sink.events if e.type == "sys.arvo.orc.adder.error"]
+        assert len(told) == len(inits), "each initiator told exactly once"
 
 
 async def test_a_stopped_worker_frees_its_task_queue_for_another_app(client, task_queue, sink):
