@@ -99,8 +99,13 @@ _T = TypeVar("_T")
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether a TCP port can be bound on ``host`` right now."""
+    """Whether a server could listen on a TCP port of ``host`` right now.
+
+    Like the Temporal server, the probe sets ``SO_REUSEADDR``: connections of a server that just
+    stopped linger in TIME_WAIT on its port, which does not stop a new server from listening.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
