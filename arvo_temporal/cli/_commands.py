@@ -40,19 +40,17 @@ from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import NondeterminismError
 
+from arvo_temporal.cli._codec_server import CodecServer, parse_listen
+from arvo_temporal.cli._connection import ConnectionSettings, connection_from_env
+from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, one_line
+from arvo_temporal.cli._loading import load_app, load_codec, parse_app_spec, parse_spec
 from arvo_temporal.cli._runtime import (
-    EXIT_USAGE,
-    CommandError,
-    ConnectionSettings,
-    SettingsError,
     WorkerSettings,
     check_sink_url,
     connect_with_retries,
-    connection_from_env,
+    data_converter,
+    deployment_from,
     env_text,
-    load_app,
-    one_line,
-    parse_app_spec,
     serve,
     sinks_from_env,
     stop_on_signals,
@@ -262,24 +260,27 @@ def _result_json(result: OrchestratorResult) -> dict[str, Any]:
 
 async def _connect(args: argparse.Namespace, io: _Io) -> ArvoTemporalClient:
     connection = _connection_from_args(args, io.env)
-    client = await connect_with_retries(connection, task_queue=args.task_queue, retry_for=0)
+    codec = load_codec(args.codec) if args.codec else None
+    client = await connect_with_retries(
+        connection, retry_for=0, data_converter=data_converter(codec)
+    )
     assert client is not None  # without a stop event the only outcomes are a client or an error
-    return client
+    return ArvoTemporalClient(client, task_queue=args.task_queue)
 
 
 def _connection_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> ConnectionSettings:
-    base = connection_from_env(env)
-    overrides: dict[str, Any] = {
-        "address": args.address,
-        "namespace": args.namespace,
-        "tls": args.tls,
-        "tls_cert": Path(args.tls_cert) if args.tls_cert else None,
-        "tls_key": Path(args.tls_key) if args.tls_key else None,
-        "tls_ca": Path(args.tls_ca) if args.tls_ca else None,
-        "tls_server_name": args.tls_server_name,
-        "api_key": args.api_key,
-    }
-    return replace(base, **{key: value for key, value in overrides.items() if value is not None})
+    """The envconfig profile (``--profile``, ``--config-file``) with the options on top."""
+    base = connection_from_env(env, profile=args.profile, config_file=args.config_file)
+    return base.with_overrides(
+        address=args.address,
+        namespace=args.namespace,
+        api_key=args.api_key,
+        tls=args.tls,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+        tls_ca=Path(args.tls_ca) if args.tls_ca else None,
+        tls_server_name=args.tls_server_name,
+    )
 
 
 def _parse_sink_option(value: str) -> tuple[str, str]:
@@ -300,6 +301,10 @@ def _worker_settings(
         app=args.app,
         task_queue=args.task_queue_override,
         sinks=sinks,
+        codec=args.codec,
+        deployment=deployment_from(
+            args.deployment_name, args.build_id, names=("--deployment-name", "--build-id")
+        ),
         connect_timeout=args.connect_timeout,
         shutdown_grace=args.shutdown_grace,
     )
@@ -310,13 +315,11 @@ def _worker_settings(
 
 
 async def _cmd_dev(args: argparse.Namespace, io: _Io) -> int:
-    settings = (
-        _worker_settings(args, io.env, ConnectionSettings(namespace=args.namespace))
-        if args.app
-        else None
-    )
+    local = ConnectionSettings().with_overrides(namespace=args.namespace)
+    settings = _worker_settings(args, io.env, local) if args.app else None
     if settings is not None:
         load_app(settings.app)  # a bad --app fails before a server is started for nothing
+    codec = load_codec(args.codec) if args.codec else None
     ui_port = None if args.headless else args.ui_port
     for what, port in (("gRPC", args.port), ("UI", ui_port)):
         if port is not None and not port_is_free(port):
@@ -326,26 +329,38 @@ async def _cmd_dev(args: argparse.Namespace, io: _Io) -> int:
             )
     data_dir = None if args.in_memory else Path(args.data_dir)
     stop = asyncio.Event()
-    with stop_on_signals(stop):
+    async with contextlib.AsyncExitStack() as stack:
+        stack.enter_context(stop_on_signals(stop))
+        codec_server: CodecServer | None = None
+        if codec is not None and ui_port is not None:
+            # The UI decodes what the codec encrypted through a codec server of its own.
+            origins = [f"http://{host}:{ui_port}" for host in ("127.0.0.1", "localhost")]
+            codec_server = CodecServer(codec, port=0, ui_origins=origins)
+            await stack.enter_async_context(codec_server)
         io.progress("starting the Temporal dev server…")
-        async with DevServer.start(
-            namespace=args.namespace,
-            port=args.port,
-            ui_port=ui_port,
-            data_dir=data_dir,
-            log_level=args.log_level,
-        ) as server:
-            io.progress(f"Temporal dev server  {server.target} (namespace {server.namespace})")
-            io.progress(f"Web UI               {server.ui_url or 'off (--headless)'}")
-            io.progress(f"database             {server.db_path or 'in memory (--in-memory)'}")
-            if settings is None:
-                io.progress("no worker (give --app module:attr to run one); press Ctrl-C to stop")
-                await stop.wait()
-            else:
-                io.progress("press Ctrl-C to stop")
-                connection = replace(settings.connection, address=server.target)
-                await serve(replace(settings, connection=connection), stop=stop, log=io.progress)
-            io.progress("stopping the Temporal dev server…")
+        server = await stack.enter_async_context(
+            DevServer.start(
+                namespace=args.namespace,
+                port=args.port,
+                ui_port=ui_port,
+                data_dir=data_dir,
+                codec_endpoint=codec_server.url if codec_server else None,
+                log_level=args.log_level,
+            )
+        )
+        io.progress(f"Temporal dev server  {server.target} (namespace {server.namespace})")
+        io.progress(f"Web UI               {server.ui_url or 'off (--headless)'}")
+        if codec_server is not None:
+            io.progress(f"codec server         {codec_server.url} (the UI decodes through it)")
+        io.progress(f"database             {server.db_path or 'in memory (--in-memory)'}")
+        if settings is None:
+            io.progress("no worker (give --app module:attr to run one); press Ctrl-C to stop")
+            await stop.wait()
+        else:
+            io.progress("press Ctrl-C to stop")
+            connection = local.with_overrides(address=server.target)
+            await serve(replace(settings, connection=connection), stop=stop, log=io.progress)
+        io.progress("stopping the Temporal dev server…")
     io.progress("stopped")
     return 0
 
@@ -511,12 +526,65 @@ async def _cmd_replay(args: argparse.Namespace, io: _Io) -> int:
     return 0
 
 
+async def _cmd_codec_server(args: argparse.Namespace, io: _Io) -> int:
+    if not args.codec:
+        raise SettingsError("give the codec to serve with --codec module:attribute or ARVO_CODEC")
+    host, port = parse_listen(args.listen)
+    codec = load_codec(args.codec)
+    server = CodecServer(
+        codec,
+        host=host,
+        port=port,
+        ui_origins=args.ui_origin,
+        namespaces=args.namespace,
+        log=io.progress if args.log_requests else None,
+    )
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        try:
+            await server.start()
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
+        try:
+            io.progress(f"codec server {server.url} for {args.codec} (POST …/decode, …/encode)")
+            origins = ", ".join(sorted(server.ui_origins))
+            io.progress(f"CORS for {origins or 'no browser origin (give --ui-origin)'}")
+            namespaces = ", ".join(sorted(server.namespaces))
+            io.progress(f"namespaces: {namespaces or 'any'}; press Ctrl-C to stop")
+            await stop.wait()
+        finally:
+            await server.stop()
+    io.progress("codec server stopped")
+    return 0
+
+
 # ============================================================================================
 # the parser
 
 
+def _add_codec_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--codec",
+        metavar="MODULE:ATTR",
+        help="payload codec (a temporalio PayloadCodec, or a function returning one), e.g. "
+        "examples.codec:codec to encrypt [ARVO_CODEC]",
+    )
+
+
 def _add_connection_options(parser: argparse.ArgumentParser, *, task_queue: bool = True) -> None:
-    group = parser.add_argument_group("connection (defaults from the environment)")
+    group = parser.add_argument_group(
+        "connection (temporalio envconfig: a TOML profile, then TEMPORAL_* variables, then these)"
+    )
+    group.add_argument(
+        "--profile", help="the profile of the Temporal config file [TEMPORAL_PROFILE, default]"
+    )
+    group.add_argument(
+        "--config-file",
+        metavar="TOML",
+        help="Temporal config file [TEMPORAL_CONFIG_FILE, ~/.config/temporalio/temporal.toml]",
+    )
     group.add_argument(
         "--address", help="Temporal frontend host:port [TEMPORAL_ADDRESS, localhost:7233]"
     )
@@ -532,14 +600,23 @@ def _add_connection_options(parser: argparse.ArgumentParser, *, task_queue: bool
         default=None,
         help="use TLS [TEMPORAL_TLS; on by default with a certificate or an API key]",
     )
-    group.add_argument("--tls-cert", metavar="PEM", help="client certificate [TEMPORAL_TLS_CERT]")
-    group.add_argument("--tls-key", metavar="PEM", help="client private key [TEMPORAL_TLS_KEY]")
-    group.add_argument("--tls-ca", metavar="PEM", help="server CA certificate [TEMPORAL_TLS_CA]")
+    group.add_argument(
+        "--tls-cert", metavar="PEM", help="client certificate [TEMPORAL_TLS_CLIENT_CERT_PATH]"
+    )
+    group.add_argument(
+        "--tls-key", metavar="PEM", help="client private key [TEMPORAL_TLS_CLIENT_KEY_PATH]"
+    )
+    group.add_argument(
+        "--tls-ca", metavar="PEM", help="server CA certificate [TEMPORAL_TLS_SERVER_CA_CERT_PATH]"
+    )
     group.add_argument("--tls-server-name", help="server name to verify [TEMPORAL_TLS_SERVER_NAME]")
     group.add_argument("--api-key", help="API key, e.g. for Temporal Cloud [TEMPORAL_API_KEY]")
+    _add_codec_option(group)
 
 
-def _add_worker_options(parser: argparse.ArgumentParser, *, app_required: bool) -> None:
+def _add_worker_options(
+    parser: argparse.ArgumentParser, *, app_required: bool, codec: bool = False
+) -> None:
     group = parser.add_argument_group("worker")
     group.add_argument(
         "--app",
@@ -562,6 +639,8 @@ def _add_worker_options(parser: argparse.ArgumentParser, *, app_required: bool) 
         metavar="SECONDS",
         help="time running activities get to finish after Ctrl-C (default 10)",
     )
+    if codec:
+        _add_codec_option(group)
 
 
 def _build_parser(env: Mapping[str, str]) -> _Parser:
@@ -610,8 +689,8 @@ def _build_parser(env: Mapping[str, str]) -> _Parser:
         choices=["debug", "info", "warn", "error"],
         help="the server's own log level (default error)",
     )
-    _add_worker_options(dev, app_required=False)
-    dev.set_defaults(connect_timeout=0.0)
+    _add_worker_options(dev, app_required=False, codec=True)
+    dev.set_defaults(connect_timeout=0.0, deployment_name=None, build_id=None)
 
     worker = command("worker", "run a worker for an ArvoApp until Ctrl-C or SIGTERM", _cmd_worker)
     _add_connection_options(worker, task_queue=False)
@@ -629,6 +708,47 @@ def _build_parser(env: Mapping[str, str]) -> _Parser:
         help="keep retrying the first connection this long (default: try once)",
     )
     _add_worker_options(worker, app_required=True)
+    versioning = worker.add_argument_group(
+        "Worker Deployment (Worker Versioning; give both or neither)"
+    )
+    versioning.add_argument(
+        "--deployment-name", help="the Temporal Worker Deployment [ARVO_DEPLOYMENT_NAME]"
+    )
+    versioning.add_argument(
+        "--build-id", help="this build of the worker code, e.g. a git commit [ARVO_BUILD_ID]"
+    )
+
+    codec_server = command(
+        "codec-server",
+        "serve a payload codec over HTTP so the Temporal UI can show encrypted payloads",
+        _cmd_codec_server,
+    )
+    codec_server.add_argument(
+        "--codec", metavar="MODULE:ATTR", help="the PayloadCodec to serve [ARVO_CODEC]"
+    )
+    codec_server.add_argument(
+        "--listen",
+        default="127.0.0.1:8081",
+        metavar="HOST:PORT",
+        help="a loopback address to listen on (default 127.0.0.1:8081)",
+    )
+    codec_server.add_argument(
+        "--ui-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="the Temporal UI's origin, given CORS headers (e.g. http://127.0.0.1:8233); "
+        "repeatable; other origins get none",
+    )
+    codec_server.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        help="serve only this namespace (X-Namespace header); repeatable; default any",
+    )
+    codec_server.add_argument(
+        "--log-requests", action="store_true", help="print one line per request on stderr"
+    )
 
     send = command("send", "send an event (fire and forget); prints its workflow id", _cmd_send)
     send.add_argument("event", metavar="FILE", help="Arvo event JSON file, or - for stdin")
@@ -699,6 +819,13 @@ def _finish_args(args: argparse.Namespace, env: Mapping[str, str]) -> None:
         args.task_queue_override = env_text(env, "TASK_QUEUE")
     if args.command == "dev" and args.namespace is None:
         args.namespace = env_text(env, "TEMPORAL_NAMESPACE") or "default"
+    if hasattr(args, "codec"):
+        args.codec = args.codec or env_text(env, "ARVO_CODEC")
+        if args.codec:
+            parse_spec(args.codec, what="codec", example="examples.codec:codec")
+    if hasattr(args, "deployment_name") and args.command == "worker":
+        args.deployment_name = args.deployment_name or env_text(env, "ARVO_DEPLOYMENT_NAME")
+        args.build_id = args.build_id or env_text(env, "ARVO_BUILD_ID")
     for name in ("timeout", "shutdown_grace", "connect_timeout"):
         value = getattr(args, name, None)
         if value is not None and value < 0:
@@ -781,7 +908,7 @@ def _describe(error: Exception) -> CommandError | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The ``arvo-temporal`` console script."""
+    """Run one command (``argv``, else the process's arguments); returns the exit status."""
     try:
         return asyncio.run(run(argv))
     except KeyboardInterrupt:
