@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import VersioningBehavior
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkerDeploymentRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
+)
+from temporalio.service import RPCError
 
 from arvo_temporal import ArvoEvent
 from arvo_temporal.cli import port_is_free, run
@@ -28,6 +34,7 @@ from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init
 from tests.conftest import ROOT
+from tests.temporal.waiting import eventually
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -466,3 +473,62 @@ async def test_an_unknown_namespace_is_named(running):
     outcome = await cli("status", subject, *running.opts(), "--namespace", "no-such-namespace")
     assert outcome.code == 1
     assert "no-such-namespace" in outcome.error_line
+
+
+async def test_worker_serves_a_worker_deployment_version(temporal_server, task_queue):
+    deployment = f"arvo-test-{task_queue[-8:]}"
+    namespace = temporal_server.namespace
+    async with serving(
+        "arvo_temporal.cli", "worker",
+        "--address", temporal_server.target, "--task-queue", task_queue,
+        "--app", "examples.app:app", "--deployment-name", deployment, "--build-id", "build-1",
+        ready="worker for examples.app:app", stop=signal.SIGTERM,
+    ) as served:  # fmt: skip
+        assert f"deployment {deployment} build build-1" in served.ready[-1]
+        client = await ArvoTemporalClient.connect(temporal_server.target, task_queue=task_queue)
+        service = client.temporal.workflow_service
+
+        async def version_registered():
+            try:
+                described = await service.describe_worker_deployment(
+                    DescribeWorkerDeploymentRequest(namespace=namespace, deployment_name=deployment)
+                )
+            except RPCError:
+                return None  # not known until the worker's first poll arrives
+            builds = [
+                summary.deployment_version.build_id
+                for summary in described.worker_deployment_info.version_summaries
+            ]
+            return "build-1" in builds
+
+        assert await eventually(version_registered, "the worker's deployment version")
+        # What a deploy does once the replay gate passed: make the new version current.
+        await service.set_worker_deployment_current_version(
+            SetWorkerDeploymentCurrentVersionRequest(
+                namespace=namespace, deployment_name=deployment, build_id="build-1"
+            )
+        )
+        init = adder_init(6, 7)
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 13
+        description = await client.temporal.get_workflow_handle(
+            client.workflow_id(init.subject)
+        ).describe()
+    versioning = description.raw_description.workflow_execution_info.versioning_info
+    assert versioning.deployment_version.deployment_name == deployment
+    assert versioning.deployment_version.build_id == "build-1"
+    assert versioning.behavior == VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
+    assert served.process.returncode == 0, served.stderr
+
+
+async def test_worker_deployment_options_come_in_pairs():
+    for argv, message in [
+        (["--deployment-name", "arvo"], "needs both --deployment-name and --build-id"),
+        (["--build-id", "1"], "needs both --deployment-name and --build-id"),
+    ]:
+        outcome = await cli("worker", "--app", "examples.app:app", *argv)
+        assert outcome.code == 2 and message in outcome.error_line
+    from_env = await cli(
+        "worker", "--app", "examples.app:app", env={"ARVO_DEPLOYMENT_NAME": "arvo"}
+    )
+    assert from_env.code == 2 and "needs both" in from_env.error_line
