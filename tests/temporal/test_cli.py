@@ -342,6 +342,9 @@ async def test_usage_errors_are_one_line_and_exit_2(tmp_path):
         (["worker", "--app", "examples.app:app", "--sink", "external"], "DOMAIN=URL"),
         (["worker", "--app", "examples.app:app", "--sink", "x=ftp://h/"], "unsupported sink"),
         (["result", adder_init(1, 1).subject, "--timeout", "-1"], "cannot be negative"),
+        (["list", "--codec", "examples.codec"], "the codec must be given as module:attribute"),
+        (["list", "--codec", "examples.codec:KEY_ENV"], "is a str, not a temporalio.converter"),
+        (["worker", "--app", "examples.app:app", "--codec", "x"], "module:attribute"),
     ]:
         outcome = await cli(*argv)
         assert outcome.code == 2, (argv, outcome)
@@ -532,3 +535,35 @@ async def test_worker_deployment_options_come_in_pairs():
         "worker", "--app", "examples.app:app", env={"ARVO_DEPLOYMENT_NAME": "arvo"}
     )
     assert from_env.code == 2 and "needs both" in from_env.error_line
+
+
+async def test_connection_comes_from_an_envconfig_profile(temporal_server, tmp_path):
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f'[profile.local]\naddress = "{temporal_server.target}"\nnamespace = "default"\n'
+        '[profile.nowhere]\naddress = "127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    by_option = await cli(
+        "list", "--limit", "1", "--config-file", str(config), "--profile", "local"
+    )
+    assert by_option.code == 0, by_option.err
+    by_env = await cli(
+        "list",
+        "--limit",
+        "1",
+        env={"TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "local"},
+    )
+    assert by_env.code == 0, by_env.err
+    # The options win over the profile, and the profile over nothing.
+    overridden = await cli(
+        "list", "--config-file", str(config), "--profile", "nowhere",
+        "--address", temporal_server.target,
+    )  # fmt: skip
+    assert overridden.code == 0, overridden.err
+    unreachable = await cli("list", "--config-file", str(config), "--profile", "nowhere")
+    assert unreachable.code == 1
+    assert "cannot connect to Temporal at 127.0.0.1:9" in unreachable.error_line
+    unknown = await cli("list", "--config-file", str(config), "--profile", "staging")
+    assert unknown.code == 2
+    assert "Profile 'staging' not found" in unknown.error_line
