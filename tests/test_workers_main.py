@@ -261,6 +261,14 @@ def test_the_user_config_file_is_found_without_a_variable(tmp_path: Path, config
 
 
 def test_config_file_mistakes(tmp_path: Path, config_file: Path):
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(
+        SettingsError,
+        match=f"TEMPORAL_CONFIG_FILE: the Temporal config file {missing} does not exist",
+    ):
+        load_settings({**APP, "TEMPORAL_CONFIG_FILE": str(missing)})
+    with pytest.raises(SettingsError, match="--config-file: the Temporal config file"):
+        connection_from_env({}, config_file=str(missing))
     with pytest.raises(SettingsError, match="Profile 'staging' not found"):
         load_settings(
             {**APP, "TEMPORAL_CONFIG_FILE": str(config_file), "TEMPORAL_PROFILE": "staging"}

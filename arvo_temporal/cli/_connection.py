@@ -187,8 +187,9 @@ def connection_from_env(
         config_file: the TOML file to read instead (``--config-file``).
 
     Raises:
-        SettingsError: an unknown profile, an unreadable or broken TOML file, a ``TEMPORAL_TLS``
-            that is not true/false/1/0, or a certificate without its key.
+        SettingsError: an unknown profile, a named TOML file that is missing, unreadable or
+            broken, a ``TEMPORAL_TLS`` that is not true/false/1/0, or a certificate without its
+            key.
     """
     present = {name: value for name, value in env.items() if value.strip()}
     tls_flag = present.get("TEMPORAL_TLS")
@@ -196,6 +197,11 @@ def connection_from_env(
         raise SettingsError(f"TEMPORAL_TLS must be true or false; got {tls_flag!r}")
     if config_file is not None:
         present["TEMPORAL_CONFIG_FILE"] = config_file
+    named = present.get("TEMPORAL_CONFIG_FILE")
+    if named is not None and not Path(named).is_file():
+        # envconfig treats a missing file as an empty one; a file named on purpose must exist.
+        where = "--config-file" if config_file is not None else "TEMPORAL_CONFIG_FILE"
+        raise SettingsError(f"{where}: the Temporal config file {named} does not exist")
     try:
         loaded = ClientConfigProfile.load(profile=profile, override_env_vars=present)
     except Exception as error:  # envconfig's ConfigError is not exported; every failure is config
