@@ -27,6 +27,7 @@ from arvo_temporal.errors import InvalidSubjectError
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._plugin import ArvoPlugin
 
 __all__ = [
     "QUERY_TIMEOUT",
@@ -96,7 +97,7 @@ async def connect(args: argparse.Namespace, io: Io) -> ArvoTemporalClient:
     connection = connection_from_args(args, io.env)
     codec = load_codec(args.codec) if args.codec else None
     client = await connect_with_retries(
-        connection, retry_for=0, data_converter=data_converter(codec)
+        connection, retry_for=0, data_converter=data_converter(codec), plugins=[ArvoPlugin()]
     )
     assert client is not None  # without a stop event the only outcomes are a client or an error
     return ArvoTemporalClient(client, task_queue=args.task_queue)

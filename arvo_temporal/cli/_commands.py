@@ -52,7 +52,7 @@ from arvo_temporal.cli._client_commands import (
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, one_line
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
-from arvo_temporal.cli._replay_commands import cmd_replay
+from arvo_temporal.cli._replay_commands import DEFAULT_LIMIT, cmd_replay
 from arvo_temporal.cli._runtime import env_text
 from arvo_temporal.cli._server_commands import (
     DEFAULT_DATA_DIR,
@@ -326,13 +326,33 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
 
     replay = command(
         "replay",
-        "replay a recorded history against the current code (determinism check)",
+        "replay a saved history, or the newest executions of a cluster (the replay gate), "
+        "against the current code; exit 1 names the first that does not replay",
         cmd_replay,
     )
-    replay.add_argument("history", metavar="HISTORY.json")
+    replay.add_argument(
+        "history",
+        metavar="HISTORY.json",
+        nargs="?",
+        help="a history saved with 'arvo-temporal history'; without it, histories are "
+        "downloaded from the cluster",
+    )
     replay.add_argument(
         "--app", required=True, metavar="MODULE:ATTR", help="the ArvoApp to replay with"
     )
+    replay.add_argument(
+        "--query",
+        metavar="VISIBILITY_QUERY",
+        help="only executions matching it, e.g. \"ExecutionStatus='Running'\" "
+        "(always limited to ArvoMachineWorkflow)",
+    )
+    replay.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"at most N executions, newest first (default {DEFAULT_LIMIT})",
+    )
+    _add_connection_options(replay)
     return parser
 
 
@@ -425,6 +445,14 @@ def _describe(error: Exception) -> CommandError | None:
         if error.status == RPCStatusCode.UNAVAILABLE:
             return CommandError(f"Temporal is unavailable: {one_line(error.message)}")
         return CommandError(f"Temporal refused the request: {one_line(error.message)}")
+    if isinstance(error, KeyError) and str(error.args[0] if error.args else "").startswith(
+        "Unknown payload encoding"
+    ):
+        # An encoded payload (e.g. binary/encrypted) read without the codec that wrote it.
+        return CommandError(
+            f"cannot read a payload: {error.args[0]}; give the codec it was written with "
+            "(--codec or ARVO_CODEC)"
+        )
     if isinstance(error, InvalidSubjectError):
         return CommandError(f"invalid subject: {error}", code=EXIT_USAGE)
     if isinstance(error, ArvoError):

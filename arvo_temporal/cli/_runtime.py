@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import re
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from temporalio.client import Client, Plugin
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.service import RPCError
 from temporalio.worker import Worker, WorkerDeploymentConfig
@@ -32,7 +29,7 @@ from arvo_temporal.cli._errors import CommandError, SettingsError, one_line
 from arvo_temporal.cli._loading import load_app, load_codec
 from arvo_temporal.sinks import EventSink, SinkRouter, sink_from_url
 from arvo_temporal.temporal._app import ArvoApp
-from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._plugin import ArvoPlugin
 from arvo_temporal.temporal._worker import create_worker
 
 __all__ = [
@@ -165,11 +162,10 @@ def with_overrides(
 
 
 def data_converter(codec: PayloadCodec | None) -> DataConverter:
-    """The converter every client, worker and replayer of a deployment shares: Arvo's pydantic
-    payloads, encoded by ``codec`` (e.g. encrypted) when one is given."""
-    if codec is None:
-        return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    """The converter every client, worker and replayer of a deployment shares: payloads encoded
+    by ``codec`` (e.g. encrypted) when one is given; ``ArvoPlugin`` adds pydantic conversion and
+    keeps the codec."""
+    return DataConverter(payload_codec=codec) if codec is not None else DataConverter.default
 
 
 @dataclass(frozen=True)
@@ -255,7 +251,7 @@ async def connect_with_retries(
     connection: ConnectionSettings,
     *,
     retry_for: float,
-    data_converter: DataConverter = pydantic_data_converter,
+    data_converter: DataConverter = DataConverter.default,
     plugins: Sequence[Plugin] = (),
     stop: asyncio.Event | None = None,
     log: Callable[[str], None] = lambda line: None,
@@ -351,19 +347,17 @@ async def serve(
                 settings.connection,
                 retry_for=settings.connect_timeout,
                 data_converter=data_converter(codec),
+                plugins=[ArvoPlugin(served)],
                 stop=stop,
                 log=log,
             )
             if client is None:
                 return
-        options: dict[str, Any] = {}
-        if settings.deployment is not None:
-            options["deployment_config"] = settings.deployment.worker_config()
         worker = create_worker(
-            ArvoTemporalClient(client, task_queue=served.task_queue),
+            client,
             app=served,
             graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace),
-            **options,
+            deployment_config=settings.deployment.worker_config() if settings.deployment else None,
         )
         sinks = ", ".join(
             f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())

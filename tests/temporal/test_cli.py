@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.api.enums.v1 import VersioningBehavior
 from temporalio.api.workflowservice.v1 import (
@@ -33,6 +34,7 @@ from arvo_temporal.temporal import ArvoTemporalClient, create_worker
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init
+from examples.codec import KEY_ENV, new_key
 from tests.conftest import ROOT
 from tests.temporal.waiting import eventually
 
@@ -567,3 +569,27 @@ async def test_connection_comes_from_an_envconfig_profile(temporal_server, tmp_p
     unknown = await cli("list", "--config-file", str(config), "--profile", "staging")
     assert unknown.code == 2
     assert "Profile 'staging' not found" in unknown.error_line
+
+
+async def test_dev_with_a_codec_points_its_ui_at_a_codec_server():
+    port, ui_port = free_port(), free_port()
+    env = {"PATH": "/usr/bin:/bin", KEY_ENV: new_key()}
+    async with serving(
+        "arvo_temporal.cli", "dev", "--in-memory", "--port", str(port), "--ui-port", str(ui_port),
+        "--codec", "examples.codec:codec",
+        ready="press Ctrl-C", stop=signal.SIGINT, env=env,
+    ) as served:  # fmt: skip
+        (line,) = [line for line in served.ready if line.startswith("codec server")]
+        codec_url = line.split()[2]
+        assert codec_url.startswith("http://127.0.0.1:")
+        ui = f"http://127.0.0.1:{ui_port}"
+        async with httpx.AsyncClient(timeout=30) as http:
+            settings = (await http.get(f"{ui}/api/v1/settings")).json()
+            assert settings["Codec"]["Endpoint"] == codec_url
+            preflight = await http.options(
+                f"{codec_url}/decode",
+                headers={"Origin": ui, "Access-Control-Request-Method": "POST"},
+            )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == ui
+    assert served.process.returncode == 0, served.stderr
