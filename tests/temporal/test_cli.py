@@ -8,6 +8,7 @@ run as child processes that the test stops with SIGINT / SIGTERM by PID.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
@@ -25,16 +26,17 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
     SetWorkerDeploymentCurrentVersionRequest,
 )
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from arvo_temporal import ArvoEvent
 from arvo_temporal.cli import port_is_free, run
 from arvo_temporal.sinks import MemorySink
-from arvo_temporal.temporal import ArvoTemporalClient, create_worker
+from arvo_temporal.temporal import ArvoPlugin, ArvoTemporalClient, create_worker
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init
-from examples.codec import KEY_ENV, new_key
+from examples.codec import ENCODING, KEY_ENV, EncryptionCodec, new_key
 from tests.conftest import ROOT
 from tests.temporal.waiting import eventually
 
@@ -593,3 +595,34 @@ async def test_dev_with_a_codec_points_its_ui_at_a_codec_server():
         assert preflight.status_code == 204
         assert preflight.headers["access-control-allow-origin"] == ui
     assert served.process.returncode == 0, served.stderr
+
+
+async def test_worker_command_encodes_with_the_codec(temporal_server, task_queue):
+    key = new_key()
+    env = {"PATH": "/usr/bin:/bin", KEY_ENV: key, "ARVO_CODEC": "examples.codec:codec"}
+    async with serving(
+        "arvo_temporal.cli", "worker",
+        "--address", temporal_server.target, "--task-queue", task_queue,
+        "--app", "examples.app:app", "--sink", "default=memory:",
+        ready="worker for examples.app:app", stop=signal.SIGTERM, env=env,
+    ) as served:  # fmt: skip
+        assert "codec examples.codec:codec" in served.ready[-1]
+        encrypted = DataConverter(payload_codec=EncryptionCodec(base64.b64decode(key)))
+        client = ArvoTemporalClient(
+            await temporal_server.connect(data_converter=encrypted, plugins=[ArvoPlugin()]),
+            task_queue=task_queue,
+        )
+        # Not an adder: tests/temporal/test_histories.py replays adders it lists namespace-wide.
+        init = expense_init(5, "coffee", timeout_seconds=1)
+        await client.send(init)
+        assert (await client.result(init.subject))["status"] == "timed_out"
+    assert served.process.returncode == 0, served.stderr
+    raw = await temporal_server.connect()
+    history = await raw.get_workflow_handle(client.workflow_id(init.subject)).fetch_history()
+    (completed,) = [
+        event.workflow_execution_completed_event_attributes
+        for event in history.events
+        if event.HasField("workflow_execution_completed_event_attributes")
+    ]
+    (result,) = completed.result.payloads
+    assert result.metadata["encoding"] == ENCODING  # the worker's own output, encrypted
