@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arvo_temporal import ArvoEvent
-from arvo_temporal.cli import port_is_free, stop_on_signals
+from arvo_temporal.cli import exit_now, port_is_free, stop_on_signals
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoTemporalClient, DevServer, create_worker
 from examples.app import build_app
@@ -292,4 +292,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())  # no abort at interpreter exit (arvo_temporal/cli/_exit.py)
