@@ -16,6 +16,7 @@ from arvo_temporal.temporal._ids import workflow_id_for
 from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter
 from arvo_temporal.temporal._replay import load_history, replay_history
+from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport, replay_recent
 from arvo_temporal.temporal._search_attributes import register_search_attributes
 from arvo_temporal.temporal._worker import create_worker
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
@@ -33,10 +34,13 @@ __all__ = [
     "ExecutionStatusView",
     "ExecutionSummary",
     "OrchestratorSpec",
+    "ReplayFailure",
+    "ReplayGateReport",
     "arvo_data_converter",
     "create_worker",
     "load_history",
     "register_search_attributes",
     "replay_history",
+    "replay_recent",
     "workflow_id_for",
 ]
