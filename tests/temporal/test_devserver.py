@@ -11,7 +11,6 @@ import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio import activity, workflow
@@ -37,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         ARVO_STATUS,
         ARVO_VERSION,
         register_search_attributes,
-        search_attribute_cli_args,
         search_attribute_definitions,
     )
     from tests.temporal.conftest import CONTINUE_AS_NEW_SUGGESTED_AFTER, require_temporal_cli
@@ -105,29 +103,6 @@ def test_the_product_uses_four_keyword_attributes():
         ("ArvoInitiator", "Keyword"),
     ]
     assert ARVO_SEARCH_ATTRIBUTES == (ARVO_ORCHESTRATOR, ARVO_VERSION, ARVO_STATUS, ARVO_INITIATOR)
-
-
-def test_cli_arguments_register_each_attribute():
-    assert search_attribute_cli_args() == [
-        "--search-attribute",
-        "ArvoOrchestrator=Keyword",
-        "--search-attribute",
-        "ArvoVersion=Keyword",
-        "--search-attribute",
-        "ArvoStatus=Keyword",
-        "--search-attribute",
-        "ArvoInitiator=Keyword",
-    ]
-    other: list[SearchAttributeKey[Any]] = [
-        SearchAttributeKey.for_int("Count"),
-        SearchAttributeKey.for_keyword_list("Tags"),
-    ]
-    assert search_attribute_cli_args(other) == [
-        "--search-attribute",
-        "Count=Int",
-        "--search-attribute",
-        "Tags=KeywordList",
-    ]
 
 
 # ----------------------------------------------------------------------------------------------
