@@ -24,6 +24,9 @@ subclasses that name every offending field, so they can be caught either way::
     ├── ExecutionNotFoundError                        no execution exists for a subject
     ├── ExecutionFailedError                          the execution ended in failure (or rejection)
     ├── ExecutionCancelledError                       the execution was cancelled or timed out
+    ├── ExecutionTimeoutError           (TimeoutError) no answer in the time the caller allowed
+    ├── EventTooLargeError              (ValueError)  an event over Temporal's payload limit
+    ├── TemporalUnavailableError        (ConnectionError) Temporal unreachable or refusing
     ├── SinkDeliveryError                             a sink could not deliver (arvo_temporal.sinks)
     ├── DevServerError                  (RuntimeError) the embedded dev server failed
     │                                                 (arvo_temporal.temporal)
@@ -48,13 +51,16 @@ __all__ = [
     "ConfigViolation",
     "ContractViolation",
     "DataValidationError",
+    "EventTooLargeError",
     "ExecutionCancelledError",
     "ExecutionClosedError",
     "ExecutionFailedError",
     "ExecutionNotFoundError",
+    "ExecutionTimeoutError",
     "ExecutionViolation",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
+    "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
     "ViolationError",
@@ -203,6 +209,40 @@ class ExecutionNotFoundError(ArvoError):
         self.workflow_id = workflow_id
         message = f"no execution exists for this subject (workflow id {workflow_id})"
         super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class EventTooLargeError(ArvoError, ValueError):
+    """An event that cannot travel through Temporal: its JSON is over the payload limit.
+
+    Attributes:
+        event_id: the event's id.
+        size: the event's JSON size in bytes.
+        limit: the limit it broke, in bytes.
+        field: the event's largest field (where to look).
+    """
+
+    def __init__(self, *, event_id: str, size: int, limit: int, field: str, field_size: int):
+        self.event_id = event_id
+        self.size = size
+        self.limit = limit
+        self.field = field
+        super().__init__(
+            f"event {event_id} is {size:,} bytes of JSON, over the {limit:,}-byte limit for one "
+            f"Temporal payload; its largest field is {field} ({field_size:,} bytes)"
+        )
+
+
+class ExecutionTimeoutError(ArvoError, TimeoutError):
+    """No answer came in the time the caller allowed. The event may still be applied later;
+    asking again with the same event (same id) never applies it twice."""
+
+    def __init__(self, message: str, *, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(message)
+
+
+class TemporalUnavailableError(ArvoError, ConnectionError):
+    """Temporal could not be reached, or refused the request for a reason of its own."""
 
 
 class ExecutionFailedError(ArvoError):

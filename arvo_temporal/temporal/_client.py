@@ -10,11 +10,11 @@ de-duplicated by id (the FlowMonkey seed's idempotency key, done with Temporal's
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Sequence
+import random
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -23,6 +23,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
@@ -33,7 +34,8 @@ from arvo_temporal.errors import (
     ExecutionClosedError,
     ExecutionFailedError,
     ExecutionNotFoundError,
-    ExecutionViolation,
+    ExecutionTimeoutError,
+    TemporalUnavailableError,
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
@@ -47,6 +49,7 @@ from arvo_temporal.temporal._delivery import (
 )
 from arvo_temporal.temporal._errors import RETRYABLE_TYPES, error_from_failure
 from arvo_temporal.temporal._ids import workflow_id_for
+from arvo_temporal.temporal._limits import DEFAULT_MAX_EVENT_BYTES, check_event
 from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
 from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
@@ -56,11 +59,35 @@ from arvo_temporal.temporal._workflow import (
     ArvoMachineWorkflow,
 )
 
-__all__ = ["ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
+__all__ = ["DEFAULT_WAIT", "ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
 
-# Back off and retry when Temporal's in-flight update limit is reached (docs/temporal.md §1) or
-# the execution is handing over to its next run.
-_RETRIES = 10
+_T = TypeVar("_T")
+
+DEFAULT_WAIT = timedelta(seconds=60)
+# Retried until the deadline: the in-flight update limit (docs/temporal.md §1), an update
+# aborted because its run closed (it continued as new), a server that is briefly unavailable.
+_PASSING = frozenset(
+    {
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+    }
+)
+_FIRST_RETRY_DELAY = 0.02
+_MAX_RETRY_DELAY = 1.0
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _rpc_error(error: RPCError) -> Exception:
+    """An RPC failure as an Arvo error (the caller never sees the SDK's ``RPCError``)."""
+    return TemporalUnavailableError(
+        f"Temporal refused the request ({error.status.name}): {error.message}"
+    )
 
 
 class _RetryUpdate(Exception):
@@ -96,11 +123,23 @@ class ArvoTemporalClient:
         client: a connected ``temporalio`` client, best built with ``plugins=[ArvoPlugin(...)]``;
             pydantic conversion is added if its converter lacks it (its codec is kept).
         task_queue: where new executions run (the workers' task queue).
+        wait: how long ``send`` and ``execute`` wait at most (retries included) before
+            raising ``ExecutionTimeoutError``; 60 s by default.
+        max_event_bytes: the largest event (JSON) accepted; Temporal's payload limit is 2 MiB.
     """
 
-    def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        wait: timedelta = DEFAULT_WAIT,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
         self.temporal = with_arvo_converter(client)
         self.task_queue = task_queue
+        self.wait = wait
+        self.max_event_bytes = max_event_bytes
 
     @classmethod
     async def connect(
@@ -108,6 +147,7 @@ class ArvoTemporalClient:
         target: str = "localhost:7233",
         *,
         task_queue: str = DEFAULT_TASK_QUEUE,
+        wait: timedelta = DEFAULT_WAIT,
         plugins: Sequence[Plugin] = (),
         **connect_options: Any,
     ) -> ArvoTemporalClient:
@@ -130,7 +170,7 @@ class ArvoTemporalClient:
                 interceptors = list(connect_options.get("interceptors", ()))
                 connect_options["interceptors"] = [*interceptors, TracingInterceptor()]
         client = await Client.connect(target, plugins=plugins, **connect_options)
-        return cls(client, task_queue=task_queue)
+        return cls(client, task_queue=task_queue, wait=wait)
 
     def workflow_id(self, subject: str) -> str:
         """The workflow id of a subject's execution (no lookup)."""
@@ -139,38 +179,91 @@ class ArvoTemporalClient:
     def _handle(self, subject: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id_for(subject))
 
-    async def send(self, event: ArvoEvent) -> str:
+    async def send(self, event: ArvoEvent, *, wait: timedelta | None = None) -> str:
         """Deliver an event (fire and forget). Durable when it returns; returns the workflow id.
 
         Raises:
             ExecutionViolation: the subject is not an orchestration subject.
+            ArvoEventValidationError / EventTooLargeError: the event cannot travel (named field).
             ExecutionClosedError: the execution already finished.
             ExecutionNotFoundError: a non-init event for an execution that does not exist.
+            ExecutionTimeoutError: Temporal did not take it within ``wait``.
+            TemporalUnavailableError: Temporal could not be reached or refused the request.
         """
-        return await deliver_event(self.temporal, event, task_queue=self.task_queue)
+        check_event(event, max_bytes=self.max_event_bytes)
+        _, workflow_id = parse_target(event)
+        return await self._bounded(
+            lambda: deliver_event(self.temporal, event, task_queue=self.task_queue),
+            workflow_id=workflow_id,
+            wait=wait,
+        )
 
-    async def execute(self, event: ArvoEvent) -> OrchestratorResult:
+    async def execute(
+        self, event: ArvoEvent, *, wait: timedelta | None = None
+    ) -> OrchestratorResult:
         """Apply an event and return what it produced (Arvo's ``execute``).
+
+        Retries, unseen, while Temporal's in-flight update limit is reached, an update was
+        aborted, or the run hands over to its continue-as-new successor; the update id is the
+        event id, so a retry never applies the event twice.
 
         Raises:
             ViolationError: the event was refused (Config/Contract/Execution/Transaction
                 violation), rebuilt from the workflow's typed failure.
+            ArvoEventValidationError / EventTooLargeError: the event cannot travel.
             ExecutionClosedError / ExecutionNotFoundError: as for ``send``.
+            ExecutionTimeoutError: no answer within ``wait`` (the client's by default).
+            TemporalUnavailableError: Temporal could not be reached or refused the request.
         """
+        check_event(event, max_bytes=self.max_event_bytes)
         content, workflow_id = parse_target(event)
-        for attempt in range(_RETRIES):
-            try:
-                if is_init_event(event, content):
-                    return await self._update_with_start(event, content, workflow_id)
-                return await self._update(event, workflow_id)
-            except _RetryUpdate as busy:
-                if attempt == _RETRIES - 1:
-                    raise ExecutionViolation(f"{workflow_id}: {busy}; try again") from None
-            except RPCError as error:
-                if error.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == _RETRIES - 1:
-                    raise
-            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        async def attempt() -> OrchestratorResult:
+            if is_init_event(event, content):
+                return await self._update_with_start(event, content, workflow_id)
+            return await self._update(event, workflow_id)
+
+        return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
+
+    async def _bounded(
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        *,
+        workflow_id: str,
+        wait: timedelta | None,
+    ) -> _T:
+        """Run ``attempt`` until it answers, retrying what passes by itself, within a deadline."""
+        limit = (wait or self.wait).total_seconds()
+        delay = _FIRST_RETRY_DELAY
+        last = "no answer"
+        try:
+            async with asyncio.timeout(limit):
+                while True:
+                    try:
+                        return await attempt()
+                    except _RetryUpdate as busy:
+                        last = str(busy)
+                    except WorkflowUpdateRPCTimeoutOrCancelledError:
+                        # The SDK turns a cancelled update call into this error: when the
+                        # cancellation was ours (the deadline) or the caller's, stop here.
+                        if _being_cancelled():
+                            raise asyncio.CancelledError from None
+                        last = "the update's long poll timed out"
+                    except RPCError as error:
+                        if _being_cancelled():
+                            raise asyncio.CancelledError from None
+                        if error.status not in _PASSING:
+                            raise _rpc_error(error) from None
+                        last = f"{error.status.name}: {error.message}"
+                    # Jittered, so callers that collided do not collide again in step.
+                    await asyncio.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, _MAX_RETRY_DELAY)
+        except TimeoutError:
+            raise ExecutionTimeoutError(
+                f"no answer from execution {workflow_id} within {limit:g}s (last: {last}); "
+                "the same event may be sent again, it is applied once",
+                workflow_id=workflow_id,
+            ) from None
 
     async def _update_with_start(
         self, event: ArvoEvent, content: Any, workflow_id: str
@@ -194,9 +287,11 @@ class ArvoTemporalClient:
             raise self._update_error(error) from None
         finally:
             # Retrieve the start outcome so a failed start never logs an unretrieved exception;
-            # the update's own error is what the caller sees.
-            with contextlib.suppress(Exception):
-                await operation.workflow_handle()
+            # the update's own error is what the caller sees. Never wait for it: a request that
+            # was never sent leaves it pending for ever.
+            started = operation._workflow_handle
+            if started.done() and not started.cancelled():
+                started.exception()
 
     async def _update(self, event: ArvoEvent, workflow_id: str) -> OrchestratorResult:
         handle = self.temporal.get_workflow_handle(workflow_id)
