@@ -10,8 +10,9 @@ de-duplicated by id (the FlowMonkey seed's idempotency key, done with Temporal's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -78,6 +79,32 @@ _FIRST_RETRY_DELAY = 0.02
 _MAX_RETRY_DELAY = 1.0
 
 
+UPDATES_IN_FLIGHT_PER_EXECUTION = 8
+"""Updates one client keeps in flight per execution (Temporal refuses more than ten)."""
+
+
+class _SubjectLanes:
+    """A semaphore per workflow id, dropped when nobody holds or waits for it."""
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self._lanes: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def lane(self, key: str) -> AsyncIterator[None]:
+        semaphore, users = self._lanes.get(key, (asyncio.Semaphore(self._width), 0))
+        self._lanes[key] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, users = self._lanes[key]
+            if users == 1:
+                del self._lanes[key]
+            else:
+                self._lanes[key] = (semaphore, users - 1)
+
+
 def _being_cancelled() -> bool:
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
@@ -140,6 +167,7 @@ class ArvoTemporalClient:
         self.task_queue = task_queue
         self.wait = wait
         self.max_event_bytes = max_event_bytes
+        self._lanes = _SubjectLanes(UPDATES_IN_FLIGHT_PER_EXECUTION)
 
     @classmethod
     async def connect(
@@ -219,9 +247,13 @@ class ArvoTemporalClient:
         content, workflow_id = parse_target(event)
 
         async def attempt() -> OrchestratorResult:
-            if is_init_event(event, content):
-                return await self._update_with_start(event, content, workflow_id)
-            return await self._update(event, workflow_id)
+            # At most a few updates per execution in flight from this client: beyond Temporal's
+            # limit of ten the server refuses them, and a storm of refusals and retries slows
+            # every caller; waiting here costs nothing.
+            async with self._lanes.lane(workflow_id):
+                if is_init_event(event, content):
+                    return await self._update_with_start(event, content, workflow_id)
+                return await self._update(event, workflow_id)
 
         return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
 
