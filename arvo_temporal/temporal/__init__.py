@@ -9,7 +9,12 @@ makes a plain client, worker and replayer serve an app::
 """
 
 from arvo_temporal.temporal._activities import ArvoActivities
-from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp, OrchestratorSpec
+from arvo_temporal.temporal._app import (
+    DEFAULT_TASK_QUEUE,
+    ArvoApp,
+    HandlerSettings,
+    OrchestratorSpec,
+)
 from arvo_temporal.temporal._client import ArvoTemporalClient, ExecutionListing
 from arvo_temporal.temporal._devserver import DevServer, DevServerError
 from arvo_temporal.temporal._ids import workflow_id_for
@@ -33,6 +38,7 @@ __all__ = [
     "ExecutionListing",
     "ExecutionStatusView",
     "ExecutionSummary",
+    "HandlerSettings",
     "OrchestratorSpec",
     "ReplayFailure",
     "ReplayGateReport",

@@ -14,6 +14,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -36,6 +39,14 @@ from arvo_temporal.temporal._workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
 __all__ = ["ArvoActivities"]
 
 
+async def _heartbeat_every(interval: timedelta) -> None:
+    """Tell Temporal this worker is alive while a handler runs (a lost worker is then noticed
+    after the heartbeat timeout, not after the whole start-to-close timeout)."""
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(interval.total_seconds())
+
+
 class ArvoActivities:
     """Activity implementations bound to one app and one client (the worker's own)."""
 
@@ -54,12 +65,17 @@ class ArvoActivities:
                 type="ConfigViolation",
                 non_retryable=True,
             )
+        heartbeat = activity.info().heartbeat_timeout
+        beating = asyncio.create_task(_heartbeat_every(heartbeat / 3)) if heartbeat else None
         try:
             result = await handler.execute(request.event)
         except Exception as error:
             if is_violation(error):
                 raise failure_for(error) from error
             raise
+        finally:
+            if beating is not None:
+                beating.cancel()
         return HandleResponse(events=result.all_events)
 
     @activity.defn(name=DISPATCH_ACTIVITY)

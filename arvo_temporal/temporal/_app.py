@@ -28,7 +28,7 @@ from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettin
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sinks import EventSink, SinkRouter
 
-__all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "OrchestratorSpec", "Route"]
+__all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
 
 DEFAULT_TASK_QUEUE = "arvo"
 Route = Literal["orchestrator", "handler", "sink"]
@@ -68,6 +68,19 @@ class OrchestratorSpec:
         )
 
 
+@dataclass(frozen=True)
+class HandlerSettings:
+    """How one service handler runs as an activity; None takes the app's value.
+
+    Attributes:
+        timeout: how long one attempt may run.
+        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere).
+    """
+
+    timeout: timedelta | None = None
+    heartbeat: timedelta | None = None
+
+
 def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
     if isinstance(value, OrchestratorSpec):
         return value
@@ -86,8 +99,11 @@ class ArvoApp:
         sinks: where events leaving the system go, by domain (``"default"`` for domain null).
         default_sink: where events of any other domain go (None: such events are an error).
         task_queue: the task queue its workers poll and its workflows run on.
-        handler_timeout: how long one handler activity attempt may run; a worker that dies
-            mid-activity is noticed after this long, then the activity is retried elsewhere.
+        handler_timeout: how long one handler activity attempt may run (5 minutes).
+        handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
+            the activity heartbeats while the handler runs, and Temporal retries the attempt
+            elsewhere once no heartbeat came for this long.
+        handler_settings: per handler source, ``HandlerSettings`` that override the two above.
 
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source.
@@ -102,9 +118,13 @@ class ArvoApp:
         default_sink: EventSink | None = None,
         task_queue: str = DEFAULT_TASK_QUEUE,
         handler_timeout: timedelta = timedelta(minutes=5),
+        handler_heartbeat: timedelta = timedelta(seconds=10),
+        handler_settings: Mapping[str, HandlerSettings] | None = None,
     ) -> None:
         self.task_queue = task_queue
         self.handler_timeout = handler_timeout
+        self.handler_heartbeat = handler_heartbeat
+        self.handler_settings = dict(handler_settings or {})
         self.orchestrators: dict[str, OrchestratorSpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
@@ -133,6 +153,14 @@ class ArvoApp:
                 f"No orchestrator {source} is registered in this worker "
                 f"(registered: {sorted(self._settings)})"
             ) from None
+
+    def handler_limits(self, source: str) -> HandlerSettings:
+        """The timeout and heartbeat of one handler (its own settings, else the app's)."""
+        own = self.handler_settings.get(source, HandlerSettings())
+        return HandlerSettings(
+            timeout=own.timeout or self.handler_timeout,
+            heartbeat=own.heartbeat or self.handler_heartbeat,
+        )
 
     def route(self, event: ArvoEvent) -> tuple[Route, str]:
         """Where an emitted event goes, and the target (source or domain)."""

@@ -448,12 +448,14 @@ class ArvoMachineWorkflow:
 
     async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
         assert self._binding is not None
+        limits = self._binding.app.handler_limits(handler)
         try:
             response = await workflow.execute_activity(
                 HANDLE_ACTIVITY,
                 HandleRequest(handler=handler, event=event),
                 result_type=HandleResponse,
-                start_to_close_timeout=self._binding.app.handler_timeout,
+                start_to_close_timeout=limits.timeout,
+                heartbeat_timeout=limits.heartbeat,
                 retry_policy=HANDLER_RETRY,
                 summary=f"{event.type} → handler {handler}",
             )

@@ -26,6 +26,7 @@ from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
+    HandlerSettings,
     OrchestratorSpec,
     create_worker,
     workflow_id_for,
@@ -176,6 +177,31 @@ def test_a_continuing_as_new_refusal_is_retried_and_a_violation_is_not():
     assert isinstance(ArvoTemporalClient._update_error(handover), _RetryUpdate)
     refused = ArvoTemporalClient._update_error(failed(failure_for(ContractViolation("bad a"))))
     assert isinstance(refused, ContractViolation) and "bad a" in str(refused)
+
+
+async def test_handlers_heartbeat_and_take_their_own_settings(client, task_queue, sink):
+    application = ArvoApp(
+        orchestrators=[build_adder()],
+        handlers=[make_calculator_handler()],
+        default_sink=sink,
+        task_queue=task_queue,
+        handler_settings={"com.calculator.add": HandlerSettings(heartbeat=timedelta(seconds=4))},
+    )
+    assert application.handler_limits("com.other").heartbeat == timedelta(seconds=10)
+    async with create_worker(client, app=application):
+        init = adder_init()
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 5
+    history = await client.temporal.get_workflow_handle(
+        workflow_id_for(init.subject)
+    ).fetch_history()
+    (scheduled,) = [
+        event.activity_task_scheduled_event_attributes
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled.heartbeat_timeout.ToTimedelta() == timedelta(seconds=4)
+    assert scheduled.start_to_close_timeout.ToTimedelta() == timedelta(minutes=5)
 
 
 async def test_events_for_finished_or_unknown_executions_are_refused(client, task_queue, sink):
