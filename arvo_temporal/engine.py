@@ -1,4 +1,5 @@
-"""The machine execution engine (seed 000): runs one event through an Arvo machine.
+"""The machine execution engine (Arvo's MachineExecutionEngine): runs one event through a
+machine.
 
 The orchestrator depends only on the ``MachineExecutionEngine`` protocol, so another statechart
 library (or a hand-written engine) can be plugged in. The default, ``StatechartExecutionEngine``,

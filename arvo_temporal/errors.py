@@ -23,7 +23,19 @@ subclasses that name every offending field, so they can be caught either way::
     ├── ExecutionClosedError                          the execution for a subject already finished
     ├── ExecutionNotFoundError                        no execution exists for a subject
     ├── ExecutionFailedError                          the execution ended in failure (or rejection)
-    └── ExecutionCancelledError                       the execution was cancelled or timed out
+    ├── ExecutionCancelledError                       the execution was cancelled or timed out
+    ├── ExecutionTimeoutError           (TimeoutError) no answer in the time the caller allowed
+    ├── EventTooLargeError              (ValueError)  an event over Temporal's payload limit
+    ├── TemporalUnavailableError        (ConnectionError) Temporal unreachable or refusing
+    ├── SinkDeliveryError                             a sink could not deliver (arvo_temporal.sinks)
+    ├── DevServerError                  (RuntimeError) the embedded dev server failed
+    │                                                 (arvo_temporal.temporal)
+    └── CommandError                                  a CLI or worker-process failure, one line
+        └── SettingsError               (ValueError)  a bad option, variable or module:attr
+                                                      (both in arvo_temporal.cli)
+
+Across Temporal, each of these travels as ``ApplicationError(type=<class name>, details=[fields])``
+and the client rebuilds it from type and fields (``arvo_temporal/temporal/_errors.py``).
 """
 
 from __future__ import annotations
@@ -39,13 +51,16 @@ __all__ = [
     "ConfigViolation",
     "ContractViolation",
     "DataValidationError",
+    "EventTooLargeError",
     "ExecutionCancelledError",
     "ExecutionClosedError",
     "ExecutionFailedError",
     "ExecutionNotFoundError",
+    "ExecutionTimeoutError",
     "ExecutionViolation",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
+    "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
     "ViolationError",
@@ -189,12 +204,45 @@ class ExecutionClosedError(ArvoError):
 class ExecutionNotFoundError(ArvoError):
     """No execution exists for the subject (it never started, or its history was deleted)."""
 
-    def __init__(self, subject: str, *, workflow_id: str) -> None:
+    def __init__(self, subject: str, *, workflow_id: str, hint: str = "") -> None:
         self.subject = subject
         self.workflow_id = workflow_id
+        message = f"no execution exists for this subject (workflow id {workflow_id})"
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class EventTooLargeError(ArvoError, ValueError):
+    """An event that cannot travel through Temporal: its JSON is over the payload limit.
+
+    Attributes:
+        event_id: the event's id.
+        size: the event's JSON size in bytes.
+        limit: the limit it broke, in bytes.
+        field: the event's largest field (where to look).
+    """
+
+    def __init__(self, *, event_id: str, size: int, limit: int, field: str, field_size: int):
+        self.event_id = event_id
+        self.size = size
+        self.limit = limit
+        self.field = field
         super().__init__(
-            f"no execution {workflow_id} exists for this subject; only an init event can start one"
+            f"event {event_id} is {size:,} bytes of JSON, over the {limit:,}-byte limit for one "
+            f"Temporal payload; its largest field is {field} ({field_size:,} bytes)"
         )
+
+
+class ExecutionTimeoutError(ArvoError, TimeoutError):
+    """No answer came in the time the caller allowed. The event may still be applied later;
+    asking again with the same event (same id) never applies it twice."""
+
+    def __init__(self, message: str, *, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(message)
+
+
+class TemporalUnavailableError(ArvoError, ConnectionError):
+    """Temporal could not be reached, or refused the request for a reason of its own."""
 
 
 class ExecutionFailedError(ArvoError):

@@ -13,6 +13,7 @@ TypeScript Arvo refuses) for machines that must stay portable to the TypeScript 
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -98,41 +99,66 @@ def _has_parallel_states(config: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class MachineOrigin:
-    """Where a machine was built: the module, and the function that built it.
+    """Where a machine was built: the module, the function that built it, and its arguments.
 
     The Temporal adapter uses it to build the machine again *inside* the workflow sandbox (by
-    importing ``module`` there and calling ``factory``, or finding the machine among the module's
-    globals when ``factory`` is None), so that the machine's actions, guards and factories run
-    under the sandbox's restrictions like any workflow code.
+    importing ``module`` there and calling ``factory`` with the same ``arguments``, or finding
+    the machine among the module's globals when ``factory`` is None), so that the machine's
+    actions, guards and factories run under the sandbox's restrictions like workflow code.
 
     Attributes:
-        module: the importable module that called ``create_machine``.
-        factory: the qualified name of the module-level function that called it, or None when it
-            was called at module level.
+        module: the module that called ``create_machine``.
+        factory: the qualified name of the function that called it; None at module level.
+        arguments: that function's arguments as it was called, when all are plain data
+            (None, bool, int, float, str, and tuples, lists and dicts of them); None otherwise.
     """
 
     module: str
     factory: str | None
+    arguments: tuple[tuple[str, Any], ...] | None = ()
 
     @property
     def rebuildable(self) -> bool:
         """True when importing ``module`` again can produce the machine."""
-        return self.module != "__main__" and (self.factory is None or "<" not in self.factory)
+        if self.module == "__main__" or self.arguments is None:
+            return False
+        return self.factory is None or "<" not in self.factory
 
     def describe(self) -> str:
-        """``module:factory()`` or ``module`` for messages."""
-        return f"{self.module}:{self.factory}()" if self.factory else self.module
+        """``module:factory(arguments)`` or ``module`` for messages."""
+        if self.factory is None:
+            return self.module
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.arguments or ())
+        return f"{self.module}:{self.factory}({shown})"
 
 
-def _caller_origin() -> MachineOrigin | None:
+def _plain(value: Any, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if depth > 4:
+        return False
+    if isinstance(value, (tuple, list)):
+        return all(_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _plain(item, depth + 1) for key, item in value.items())
+    return False
+
+
+def _caller_origin() -> MachineOrigin | None:  # pragma: no mutate block (MUTATION.md)
     """The first frame outside ``arvo_temporal`` (the code that asked for the machine)."""
     frame = sys._getframe(1)
     while frame is not None:
-        module = frame.f_globals.get("__name__", "")
+        module = str(frame.f_globals.get("__name__", ""))
         if not (module == "arvo_temporal" or module.startswith("arvo_temporal.")):
-            qualname = frame.f_code.co_qualname
+            code = frame.f_code
+            if code.co_qualname == "<module>":
+                return MachineOrigin(module=module, factory=None)
+            variadic = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+            names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            values = tuple((name, frame.f_locals.get(name)) for name in names)
+            plain = not variadic and all(_plain(value) for _, value in values)
             return MachineOrigin(
-                module=str(module), factory=None if qualname == "<module>" else qualname
+                module=module, factory=code.co_qualname, arguments=values if plain else None
             )
         frame = frame.f_back  # type: ignore[assignment]
     return None
@@ -167,7 +193,7 @@ class ArvoMachine:
         return self.self_contract.accepts_type
 
     def validate_input(self, event: ArvoEvent) -> InputValidation:
-        """Seed 002's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""
+        """Arvo's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""
         return validate_machine_input(
             event, self_contract=self.self_contract, service_contracts=self.service_contracts
         )

@@ -70,8 +70,8 @@ class SimpleMachineMemory(MachineMemory[T]):
     racing for a subject, exactly one wins.
 
     Args:
-        lock_ttl: seconds after which a lock expires even if nobody releases it (seed 004: the
-            TTL is mandatory, so a crashed holder cannot deadlock its subject).
+        lock_ttl: seconds after which a lock expires even if nobody releases it (as in Arvo's
+            memory, the TTL is mandatory, so a crashed holder cannot deadlock its subject).
         read_attempts: how many times ``read`` tries the store before giving up.
         read_backoff: the delay before the first retry; it doubles after every failure.
         clock: a monotonic clock in seconds, injectable so tests can expire locks without sleeping.

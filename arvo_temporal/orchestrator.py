@@ -239,7 +239,7 @@ class ArvoOrchestrator:
                 ) from error
 
     async def _unlock(self, subject: str) -> None:
-        # Tolerant on release (seed 004): the lock's TTL frees it if this fails.
+        # Tolerant on release (as Arvo's orchestrator is): the lock's TTL frees it if this fails.
         with telemetry.child_span("memory.unlock"), contextlib.suppress(Exception):
             await self.memory.unlock(subject)
 

@@ -4,7 +4,7 @@ See docs/arvo.md §2.6 (orchestrator side).
 
 The result names what went wrong so the orchestrator can raise the violation Arvo raises:
 ``CONTRACT_UNRESOLVED`` → ConfigViolation, ``INVALID`` and ``INVALID_DATA`` → ContractViolation
-(seed 002's ``validateInput``).
+(Arvo's ``validateInput``, docs/arvo.md).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _INPUT_FAILED = "Input validation failed - Event data does not meet contract req
 
 
 class ValidationKind(StrEnum):
-    """The outcome kinds of seed 002's ``validateInput``."""
+    """The outcome kinds of Arvo's ``validateInput``."""
 
     VALID = "VALID"
     CONTRACT_UNRESOLVED = "CONTRACT_UNRESOLVED"

@@ -32,9 +32,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
-
-with workflow.unsafe.imports_passed_through():
-    from arvo_temporal.temporal._worker import sandbox_runner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 __all__ = [
     "ADD_ACTIVITY",
@@ -239,7 +237,12 @@ def create_raw_worker(
         task_queue=task_queue,
         workflows=[RawCalculatorWorkflow, RawCounterWorkflow],
         activities=[activities.add, activities.emit],
-        workflow_runner=sandbox_runner([__name__]),
+        # What a Temporal user writes by hand: pydantic and this module passed through.
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "pydantic", "pydantic_core", __name__
+            )
+        ),
     )
 
 

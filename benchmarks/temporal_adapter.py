@@ -44,7 +44,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -52,14 +51,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from arvo_temporal import (
     ArvoEventFactory,
     ArvoOrchestratorEventFactory,
-    create_arvo_orchestrator_contract,
-    create_simple_arvo_contract,
 )
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.machine import ArvoMachine, setup_arvo_machine
 from arvo_temporal.sinks import MemorySink
-from arvo_temporal.statechart import assign
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
@@ -78,7 +73,15 @@ from benchmarks.raw_baseline import (
     send_raw,
 )
 from benchmarks.stats import machine_description, percentile
-from benchmarks.workload import CLIENT, adder_contract, build_adder, build_calculator
+from benchmarks.workload import (
+    CLIENT,
+    adder_contract,
+    build_adder,
+    build_calculator,
+    build_counter,
+    counter_contract,
+    tick_contract,
+)
 
 T = TypeVar("T")
 
@@ -91,70 +94,6 @@ OTHER_LOAD_WARNING = 0.2
 
 class BenchmarkFailure(Exception):
     """An execution failed, answered wrongly or did not finish in time: the run is invalid."""
-
-
-# ------------------------------------------------------------------------------ counter machine
-
-
-class TickInput(BaseModel):
-    n: int
-
-
-class TickResult(BaseModel):
-    n: int
-
-
-class CounterInit(BaseModel):
-    start: int
-
-
-class CounterDone(BaseModel):
-    count: int
-
-
-tick_contract = create_simple_arvo_contract(
-    uri="#/bench/counter/tick",
-    type="bench.counter.tick",
-    versions={"1.0.0": {"accepts": TickInput, "emits": TickResult}},
-)
-counter_contract = create_arvo_orchestrator_contract(
-    uri="#/bench/orchestrator/counter",
-    name="bench.counter",
-    versions={"1.0.0": {"init": CounterInit, "complete": CounterDone}},
-)
-
-
-def build_counter() -> ArvoMachine:
-    """A long-lived machine for the execute-latency phase: it never finishes, and every
-    ``evt.bench.counter.tick.success`` (a valid reply of its one service contract) adds ``n``
-    to its count without leaving its state, so each ``execute`` is one warm machine step."""
-    setup = setup_arvo_machine(
-        contracts={
-            "self": counter_contract.version("1.0.0"),
-            "services": {"tick": tick_contract.version("1.0.0")},
-        }
-    )
-    return setup.create_machine(
-        id="bench_counter",
-        context=lambda event: {"count": event["data"]["start"]},
-        output=lambda context: {"count": context["count"]},
-        config={
-            "initial": "counting",
-            "states": {
-                "counting": {
-                    "on": {
-                        "evt.bench.counter.tick.success": {
-                            "actions": assign(
-                                lambda args, params: {
-                                    "count": args.context["count"] + args.event["data"]["n"]
-                                }
-                            ),
-                        }
-                    }
-                }
-            },
-        },
-    )
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -399,6 +338,7 @@ class Options:
     warmup: int
     raw_emit: EmitMode
     deadline: float
+    sandboxed_machines: bool = True
 
 
 async def throughput_phase(
@@ -532,7 +472,7 @@ async def run(options: Options) -> dict[str, Any]:
         # Both workers poll throughout (idle long polls cost next to nothing), so the blocks
         # can alternate without restarting workers.
         async with (
-            create_worker(client, app=app),
+            create_worker(client, app=app, sandboxed_machines=options.sandboxed_machines),
             create_raw_worker(temporal, raw_queue, raw.completions),
         ):
             round_ratios = await throughput_phase(adapter, raw, options, server.pid)
@@ -566,6 +506,7 @@ def report(options: Options, results: dict[str, Any]) -> dict[str, Any]:
     raw_execute: list[float] = results["raw_execute"]
     ratio = adapter.per_s / raw.per_s
     figures = {
+        "sandboxed_machines": options.sandboxed_machines,
         "adapter_per_s": round(adapter.per_s, 1),
         "raw_per_s": round(raw.per_s, 1),
         "ratio": round(ratio, 3),
@@ -635,6 +576,11 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--deadline", type=float, default=None, help="seconds per block (default 120 + N/2)"
     )
+    parser.add_argument(
+        "--unsandboxed-machines",
+        action="store_true",
+        help="pass the machines in unguarded (ArvoPlugin(sandboxed_machines=False))",
+    )
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1 or args.execute_events < 1 or args.histories < 1:
         parser.error("N, C, M and --histories must be at least 1")
@@ -647,6 +593,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         raw_emit=args.raw_emit,
         rounds=max(1, min(args.count, args.rounds or max(2, args.count // 100))),
         deadline=args.deadline if args.deadline is not None else 120 + args.count / 2,
+        sandboxed_machines=not args.unsandboxed_machines,
     )
 
 

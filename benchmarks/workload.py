@@ -1,47 +1,23 @@
 """The calculator workload shared by the benchmarks: an adder orchestrator and its service.
 
 ``arvo.orc.bench.adder`` receives ``{a, b}``, calls ``com.calculator.add`` and completes with the
-sum, exactly the shape issue #4 and #5 measure.
+sum, exactly the shape the in-process and Temporal benchmarks measure; and the long-lived
+counter of the execute-latency phase.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
-from arvo_temporal import (
-    create_arvo_orchestrator_contract,
-    create_simple_arvo_contract,
-)
 from arvo_temporal.handler import ArvoEventHandler, HandlerInput, create_arvo_event_handler
 from arvo_temporal.machine import ArvoMachine, setup_arvo_machine
 from arvo_temporal.statechart import assign, emit
+from benchmarks.contracts import (
+    adder_contract,
+    calculator_contract,
+    counter_contract,
+    tick_contract,
+)
 
 CLIENT = "com.bench.client"
-
-
-class AddInput(BaseModel):
-    a: float
-    b: float
-
-
-class AddResult(BaseModel):
-    result: float
-
-
-class SumDone(BaseModel):
-    sum: float
-
-
-calculator_contract = create_simple_arvo_contract(
-    uri="#/bench/calculator/add",
-    type="calculator.add",
-    versions={"1.0.0": {"accepts": AddInput, "emits": AddResult}},
-)
-adder_contract = create_arvo_orchestrator_contract(
-    uri="#/bench/orchestrator/adder",
-    name="bench.adder",
-    versions={"1.0.0": {"init": AddInput, "complete": SumDone}},
-)
 
 
 def add(request: HandlerInput) -> dict[str, object]:
@@ -86,6 +62,44 @@ def build_adder() -> ArvoMachine:
                     },
                 },
                 "done": {"type": "final"},
+            },
+        },
+    )
+
+
+# The long-lived counter of the execute-latency phase (benchmarks/temporal_adapter.py). It lives
+# here, in an importable module, because each workflow run builds its machines again inside the
+# sandbox from the module that built them.
+
+
+def build_counter() -> ArvoMachine:
+    """A long-lived machine for the execute-latency phase: it never finishes, and every
+    ``evt.bench.counter.tick.success`` (a valid reply of its one service contract) adds ``n``
+    to its count without leaving its state, so each ``execute`` is one warm machine step."""
+    setup = setup_arvo_machine(
+        contracts={
+            "self": counter_contract.version("1.0.0"),
+            "services": {"tick": tick_contract.version("1.0.0")},
+        }
+    )
+    return setup.create_machine(
+        id="bench_counter",
+        context=lambda event: {"count": event["data"]["start"]},
+        output=lambda context: {"count": context["count"]},
+        config={
+            "initial": "counting",
+            "states": {
+                "counting": {
+                    "on": {
+                        "evt.bench.counter.tick.success": {
+                            "actions": assign(
+                                lambda args, params: {
+                                    "count": args.context["count"] + args.event["data"]["n"]
+                                }
+                            ),
+                        }
+                    }
+                }
             },
         },
     )

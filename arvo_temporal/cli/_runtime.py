@@ -11,44 +11,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import os
 import re
 import signal
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-from temporalio.service import RPCError, TLSConfig
-from temporalio.worker import Worker
+from temporalio.client import Client, Plugin
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.service import RPCError
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
-from arvo_temporal.errors import ArvoError
+from arvo_temporal.cli._connection import ConnectionSettings
+from arvo_temporal.cli._errors import CommandError, SettingsError, one_line
+from arvo_temporal.cli._loading import load_app, load_codec
 from arvo_temporal.sinks import EventSink, SinkRouter, sink_from_url
-from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp, unregister_app
-from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._plugin import ArvoPlugin
 from arvo_temporal.temporal._worker import create_worker
 
 __all__ = [
-    "DEFAULT_ADDRESS",
-    "EXIT_RUNTIME",
-    "EXIT_USAGE",
     "SINK_ENV_PREFIX",
-    "CommandError",
-    "ConnectionSettings",
-    "SettingsError",
+    "Deployment",
     "WorkerSettings",
     "build_sinks",
     "check_sink_url",
     "connect_with_retries",
-    "connection_from_env",
+    "data_converter",
+    "deployment_from",
     "env_text",
-    "load_app",
-    "one_line",
-    "parse_app_spec",
     "serve",
     "sink_env_domain",
     "sinks_from_env",
@@ -56,44 +49,9 @@ __all__ = [
     "with_overrides",
 ]
 
-DEFAULT_ADDRESS = "localhost:7233"
 SINK_ENV_PREFIX = "ARVO_SINK_"
 
-EXIT_RUNTIME = 1
-EXIT_USAGE = 2
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 _SINK_SUFFIX = re.compile(r"[A-Za-z0-9]+(?:_{1,2}[A-Za-z0-9]+)*")
-
-
-# ============================================================================================
-# errors
-
-
-class CommandError(ArvoError):
-    """An expected failure of a command: printed as one line, never as a traceback.
-
-    Attributes:
-        code: the exit status (2 usage or input error, 1 failure at run time).
-    """
-
-    def __init__(self, message: str, *, code: int = EXIT_RUNTIME) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-class SettingsError(CommandError, ValueError):
-    """Invalid settings: a bad environment variable, option value or ``module:attr``."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code=EXIT_USAGE)
-
-
-def one_line(text: object, limit: int = 600) -> str:
-    """Collapse whitespace (library messages may embed indented JSON) and cap the length."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _connect_failure(error: BaseException) -> str:
@@ -106,21 +64,6 @@ def _connect_failure(error: BaseException) -> str:
     return one_line(text.removeprefix("Failed client connect: "), 200)
 
 
-# ============================================================================================
-# settings shared with workers/main.py
-
-
-def _env_flag(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise SettingsError(f"{name} must be true or false; got {raw!r}")
-
-
 def env_text(env: Mapping[str, str], *names: str) -> str | None:
     """The first of ``names`` that is set to something other than blanks (compose sets unset
     variables to empty strings, which must mean "not set")."""
@@ -129,123 +72,6 @@ def env_text(env: Mapping[str, str], *names: str) -> str | None:
         if value:
             return value
     return None
-
-
-def _env_path(env: Mapping[str, str], *names: str) -> Path | None:
-    value = env_text(env, *names)
-    return Path(value) if value else None
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """Where and how to reach Temporal.
-
-    Attributes:
-        address: the frontend, ``host:port``.
-        namespace: the Temporal namespace.
-        tls: True/False to force TLS on or off; None (the default) turns it on exactly when a
-            client certificate, a CA or an API key is given (Temporal Cloud needs TLS).
-        tls_cert / tls_key: the client certificate and its private key (mTLS), PEM files.
-        tls_ca: the CA that signed the server's certificate, when not a public one.
-        tls_server_name: the name to verify the server's certificate against.
-        api_key: an API key (Temporal Cloud); never shown in ``repr``.
-
-    Raises:
-        SettingsError: a certificate without its key (or the reverse), or TLS forced off while
-            certificates are given.
-    """
-
-    address: str = DEFAULT_ADDRESS
-    namespace: str = "default"
-    tls: bool | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_ca: Path | None = None
-    tls_server_name: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise SettingsError(
-                "a TLS client certificate needs its private key and the reverse "
-                "(TEMPORAL_TLS_CERT with TEMPORAL_TLS_KEY, or --tls-cert with --tls-key)"
-            )
-        if self.tls is False and (self.tls_cert or self.tls_ca or self.tls_server_name):
-            raise SettingsError("TLS is turned off but TLS certificates or a server name are set")
-        if not self.address.strip():
-            raise SettingsError("the Temporal address is empty")
-
-    @property
-    def use_tls(self) -> bool:
-        """Whether the connection uses TLS (see ``tls``)."""
-        if self.tls is not None:
-            return self.tls
-        return bool(self.tls_cert or self.tls_ca or self.tls_server_name or self.api_key)
-
-    def tls_config(self) -> bool | TLSConfig:
-        """What ``Client.connect(tls=...)`` takes; reads the PEM files.
-
-        Raises:
-            SettingsError: a file cannot be read.
-        """
-        if not self.use_tls:
-            return False
-        if not (self.tls_cert or self.tls_ca or self.tls_server_name):
-            return True
-        return TLSConfig(
-            server_root_ca_cert=_read_pem(self.tls_ca, "TLS CA certificate"),
-            client_cert=_read_pem(self.tls_cert, "TLS client certificate"),
-            client_private_key=_read_pem(self.tls_key, "TLS client key"),
-            domain=self.tls_server_name,
-        )
-
-    async def connect(self, *, task_queue: str = DEFAULT_TASK_QUEUE) -> ArvoTemporalClient:
-        """One connection attempt.
-
-        Raises:
-            SettingsError: a TLS file cannot be read.
-            RuntimeError: the SDK's connection failure.
-        """
-        return await ArvoTemporalClient.connect(
-            self.address,
-            namespace=self.namespace,
-            task_queue=task_queue,
-            tls=self.tls_config(),
-            api_key=self.api_key,
-        )
-
-
-def _read_pem(path: Path | None, what: str) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise SettingsError(f"cannot read the {what} {path}: {error.strerror or error}") from None
-
-
-def connection_from_env(env: Mapping[str, str]) -> ConnectionSettings:
-    """Connection settings from environment variables (blank counts as unset).
-
-    ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
-    ``TEMPORAL_TLS`` (true/false), ``TEMPORAL_TLS_CERT``, ``TEMPORAL_TLS_KEY``,
-    ``TEMPORAL_TLS_CA``, ``TEMPORAL_TLS_SERVER_NAME`` and ``TEMPORAL_API_KEY``. The Temporal CLI's
-    longer names (``TEMPORAL_TLS_CLIENT_CERT_PATH``, ``TEMPORAL_TLS_CLIENT_KEY_PATH``,
-    ``TEMPORAL_TLS_SERVER_CA_CERT_PATH``) are accepted too, so one environment serves both.
-
-    Raises:
-        SettingsError: naming the variable that is wrong.
-    """
-    return ConnectionSettings(
-        address=env_text(env, "TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
-        namespace=env_text(env, "TEMPORAL_NAMESPACE") or "default",
-        tls=_env_flag(env, "TEMPORAL_TLS"),
-        tls_cert=_env_path(env, "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CLIENT_CERT_PATH"),
-        tls_key=_env_path(env, "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CLIENT_KEY_PATH"),
-        tls_ca=_env_path(env, "TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
-        tls_server_name=env_text(env, "TEMPORAL_TLS_SERVER_NAME"),
-        api_key=env_text(env, "TEMPORAL_API_KEY"),
-    )
 
 
 def sink_env_domain(name: str) -> str:
@@ -315,65 +141,6 @@ def build_sinks(urls: Mapping[str, str]) -> dict[str, EventSink]:
     return sinks
 
 
-def parse_app_spec(spec: str) -> tuple[str, str]:
-    """Split ``package.module:attribute`` (the attribute may be dotted).
-
-    Raises:
-        SettingsError: anything else.
-    """
-    module, colon, attribute = spec.strip().partition(":")
-    dotted = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-    if not colon or not dotted.fullmatch(module) or not dotted.fullmatch(attribute):
-        raise SettingsError(
-            f"the app must be given as module:attribute (e.g. examples.app:app); got {spec!r}"
-        )
-    return module, attribute
-
-
-def load_app(spec: str) -> ArvoApp:
-    """Import ``module:attribute`` and return the ``ArvoApp`` it names.
-
-    The attribute may also be a function without arguments that returns an ``ArvoApp``. The
-    working directory is put on ``sys.path`` first, as ``python -m`` would, so an app next to
-    the user (``examples.app:app`` in a checkout) is found from the installed console script.
-
-    Raises:
-        SettingsError: a malformed spec, a module or attribute that does not exist, or an
-            object that is not an ``ArvoApp``.
-        CommandError: the module itself raised while being imported.
-    """
-    module_name, attribute = parse_app_spec(spec)
-    cwd = os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        missing = error.name or module_name
-        if module_name == missing or module_name.startswith(f"{missing}."):
-            raise SettingsError(
-                f"cannot import {module_name} for the app {spec}: no module named {missing} "
-                f"(looked in {cwd} and the installed packages)"
-            ) from None
-        raise CommandError(
-            f"importing {module_name} failed: {type(error).__name__}: {one_line(error)}"
-        ) from None
-    except Exception as error:
-        raise CommandError(
-            f"importing {module_name} failed: {type(error).__name__}: {one_line(error)}"
-        ) from None
-    value: Any = module
-    for part in attribute.split("."):
-        if not hasattr(value, part):
-            raise SettingsError(f"{module_name} has no attribute {attribute} (the app {spec})")
-        value = getattr(value, part)
-    if callable(value) and not isinstance(value, ArvoApp):
-        value = value()
-    if not isinstance(value, ArvoApp):
-        raise SettingsError(f"{spec} is a {type(value).__name__}, not an ArvoApp")
-    return value
-
-
 def with_overrides(
     app: ArvoApp, *, sinks: Mapping[str, EventSink] | None = None, task_queue: str | None = None
 ) -> ArvoApp:
@@ -394,6 +161,65 @@ def with_overrides(
     return copy
 
 
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """The converter every client, worker and replayer of a deployment shares: payloads encoded
+    by ``codec`` (e.g. encrypted) when one is given; ``ArvoPlugin`` adds pydantic conversion and
+    keeps the codec."""
+    return DataConverter(payload_codec=codec) if codec is not None else DataConverter.default
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The Temporal Worker Deployment a worker belongs to (Worker Versioning).
+
+    Workers of one ``name`` and ``build_id`` form a deployment version; the cluster sends new
+    workflow tasks to the version made current (``temporal worker deployment
+    set-current-version``), and an Arvo workflow, whose behaviour is auto-upgrade, moves to it
+    on its next task. That is safe only for code that replays the recorded histories, which is
+    what ``arvo-temporal replay --query`` checks before a version is made current.
+
+    Attributes:
+        name: the deployment, e.g. ``arvo-orders``.
+        build_id: this build of the worker code, e.g. a git commit.
+    """
+
+    name: str
+    build_id: str
+
+    def worker_config(self) -> WorkerDeploymentConfig:
+        """What ``Worker(deployment_config=...)`` takes: versioning on, auto-upgrade by default."""
+        return WorkerDeploymentConfig(
+            version=WorkerDeploymentVersion(deployment_name=self.name, build_id=self.build_id),
+            use_worker_versioning=True,
+            default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+        )
+
+
+def deployment_from(
+    name: str | None, build_id: str | None, *, names: tuple[str, str]
+) -> Deployment | None:
+    """A :class:`Deployment` when both values are given, ``None`` when neither is.
+
+    Args:
+        names: how the two values were given, for the message
+            (``("ARVO_DEPLOYMENT_NAME", "ARVO_BUILD_ID")`` or the options).
+
+    Raises:
+        SettingsError: only one of them is given, or the name contains a dot (Temporal writes a
+            version as ``<name>.<build id>``).
+    """
+    name, build_id = (name or "").strip(), (build_id or "").strip()
+    if not name and not build_id:
+        return None
+    if not name or not build_id:
+        raise SettingsError(
+            f"a worker deployment needs both {names[0]} and {names[1]} (or neither)"
+        )
+    if "." in name:
+        raise SettingsError(f"{names[0]} cannot contain a dot; got {name!r}")
+    return Deployment(name=name, build_id=build_id)
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     """Everything a worker process needs; built from the environment by ``workers/main.py`` and
@@ -404,6 +230,8 @@ class WorkerSettings:
         app: ``module:attribute`` of the ``ArvoApp`` to serve.
         task_queue: overrides the app's task queue when set.
         sinks: ``{domain: URL}`` overriding the app's sinks for those domains.
+        codec: ``module:attribute`` of the ``PayloadCodec`` payloads are encoded with.
+        deployment: the Worker Deployment version this worker serves, if any.
         connect_timeout: seconds to keep retrying the first connection (a server that is still
             starting, as in docker compose); 0 tries once.
         shutdown_grace: seconds running activities get to finish after a stop signal.
@@ -413,6 +241,8 @@ class WorkerSettings:
     app: str
     task_queue: str | None = None
     sinks: Mapping[str, str] = field(default_factory=dict)
+    codec: str | None = None
+    deployment: Deployment | None = None
     connect_timeout: float = 0.0
     shutdown_grace: float = 10.0
 
@@ -420,11 +250,12 @@ class WorkerSettings:
 async def connect_with_retries(
     connection: ConnectionSettings,
     *,
-    task_queue: str,
     retry_for: float,
+    data_converter: DataConverter = DataConverter.default,
+    plugins: Sequence[Plugin] = (),
     stop: asyncio.Event | None = None,
     log: Callable[[str], None] = lambda line: None,
-) -> ArvoTemporalClient | None:
+) -> Client | None:
     """Connect, retrying with back-off (0.5 s doubling to 10 s) for up to ``retry_for`` seconds.
 
     Returns:
@@ -438,7 +269,7 @@ async def connect_with_retries(
     delay = 0.5
     while True:
         try:
-            return await connection.connect(task_queue=task_queue)
+            return await connection.connect(data_converter=data_converter, plugins=plugins)
         except (RuntimeError, RPCError) as error:
             reason = _connect_failure(error)
             if time.monotonic() + delay > deadline:
@@ -493,9 +324,9 @@ async def serve(
     *,
     stop: asyncio.Event,
     log: Callable[[str], None],
-    client: ArvoTemporalClient | None = None,
+    client: Client | None = None,
 ) -> None:
-    """Load the app, connect (with retries), and run a worker until ``stop`` is set.
+    """Load the app (and codec), connect (with retries), and run a worker until ``stop`` is set.
 
     Args:
         settings: what to serve and where.
@@ -504,16 +335,19 @@ async def serve(
         client: an already connected client to use instead of ``settings.connection``.
 
     Raises:
-        SettingsError / CommandError: a bad app or sink, no connection, or a failed worker.
+        SettingsError / CommandError: a bad app, codec or sink, no connection, or a failed
+            worker.
     """
     app = load_app(settings.app)
+    codec = load_codec(settings.codec) if settings.codec else None
     served = with_overrides(app, sinks=build_sinks(settings.sinks), task_queue=settings.task_queue)
     try:
         if client is None:
             client = await connect_with_retries(
                 settings.connection,
-                task_queue=served.task_queue,
                 retry_for=settings.connect_timeout,
+                data_converter=data_converter(codec),
+                plugins=[ArvoPlugin(served)],
                 stop=stop,
                 log=log,
             )
@@ -523,19 +357,25 @@ async def serve(
             client,
             app=served,
             graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace),
+            deployment_config=settings.deployment.worker_config() if settings.deployment else None,
         )
-        try:
-            sinks = ", ".join(
-                f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())
+        sinks = ", ".join(
+            f"{domain} → {sink.name}" for domain, sink in sorted(served.sinks.sinks.items())
+        )
+        extras = "".join(
+            (
+                f"; codec {settings.codec}" if settings.codec else "",
+                f"; deployment {settings.deployment.name} build {settings.deployment.build_id}"
+                if settings.deployment
+                else "",
             )
-            log(
-                f"worker for {settings.app} on task queue {served.task_queue} "
-                f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
-                f"sinks: {sinks or 'none'})"
-            )
-            await _run_until_stopped(worker, stop, log)
-        finally:
-            unregister_app(served)
+        )
+        log(
+            f"worker for {settings.app} on task queue {served.task_queue} "
+            f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
+            f"sinks: {sinks or 'none'}{extras})"
+        )
+        await _run_until_stopped(worker, stop, log)
     finally:
         await served.sinks.aclose()
 

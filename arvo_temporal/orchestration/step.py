@@ -1,4 +1,4 @@
-"""THE pure orchestration step (DESIGN.md, "the one rule of the architecture").
+"""THE pure orchestration step (README.md, "How it fits together": one pure core, two drivers).
 
 ``step`` is a function of (orchestrator settings, stored record or None, event, id/clock source)
 that returns the record to write, the events to emit and the outcome. It does no I/O, reads no

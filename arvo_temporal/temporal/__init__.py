@@ -1,27 +1,29 @@
 """The Temporal adapter: Arvo machines as workflows, history as memory, workflow id as lock.
 
-This is the only package (with ``arvo_temporal.cli``) that imports ``temporalio``::
+This is the only package (with ``arvo_temporal.cli``) that imports ``temporalio``. One plugin
+makes a plain client, worker and replayer serve an app::
 
-    client = await ArvoTemporalClient.connect("localhost:7233")
-    worker = create_worker(client, app=ArvoApp(orchestrators=[machine], handlers=[handler]))
-    async with worker:
-        await client.send(init_event)
+    client = await Client.connect("localhost:7233", plugins=[ArvoPlugin(app)])
+    async with Worker(client, task_queue=app.task_queue):
+        await ArvoTemporalClient(client, task_queue=app.task_queue).send(init_event)
 """
 
 from arvo_temporal.temporal._activities import ArvoActivities
 from arvo_temporal.temporal._app import (
     DEFAULT_TASK_QUEUE,
     ArvoApp,
+    HandlerSettings,
     OrchestratorSpec,
-    register_app,
-    unregister_app,
 )
 from arvo_temporal.temporal._client import ArvoTemporalClient, ExecutionListing
 from arvo_temporal.temporal._devserver import DevServer, DevServerError
 from arvo_temporal.temporal._ids import workflow_id_for
 from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter
+from arvo_temporal.temporal._replay import load_history, replay_history
+from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport, replay_recent
 from arvo_temporal.temporal._search_attributes import register_search_attributes
-from arvo_temporal.temporal._worker import ArvoWorker, create_worker
+from arvo_temporal.temporal._worker import create_worker
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
 __all__ = [
@@ -29,17 +31,22 @@ __all__ = [
     "ArvoActivities",
     "ArvoApp",
     "ArvoMachineWorkflow",
+    "ArvoPlugin",
     "ArvoTemporalClient",
-    "ArvoWorker",
     "DevServer",
     "DevServerError",
     "ExecutionListing",
     "ExecutionStatusView",
     "ExecutionSummary",
+    "HandlerSettings",
     "OrchestratorSpec",
+    "ReplayFailure",
+    "ReplayGateReport",
+    "arvo_data_converter",
     "create_worker",
-    "register_app",
+    "load_history",
     "register_search_attributes",
-    "unregister_app",
+    "replay_history",
+    "replay_recent",
     "workflow_id_for",
 ]

@@ -4,29 +4,29 @@
   become ``sys.<type>.error`` events inside the handler (Arvo's rule), so retries only cover
   infrastructure failures; violations are non-retryable ``ApplicationError``s typed with the
   violation's name.
-* ``arvo_dispatch`` sends one processed event's outgoing events, in order: to other
-  orchestrators' workflows (signal-with-start for inits, signals otherwise) and to the sinks of
-  their domains. Delivery is at least once; receivers dedupe on the event id, which is minted in
-  the workflow and therefore identical across retries and replays. An event for a finished or
+* ``arvo_dispatch`` sends one processed event's outgoing events, in order, along the route the
+  workflow chose for each: to other orchestrators' workflows (signal-with-start for inits,
+  signals otherwise) or to the sink of their domain. Delivery is at least once; receivers
+  dedupe on the event id, which is minted in the workflow and therefore identical across
+  retries and replays. An event for a finished or
   unknown execution is reported as dropped (Arvo ignores such events), never retried forever.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from arvo_temporal.errors import (
-    ExecutionClosedError,
-    ExecutionNotFoundError,
-    ViolationError,
-    is_violation,
-)
+from arvo_temporal.errors import ExecutionClosedError, ExecutionNotFoundError, is_violation
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.sinks import SinkDeliveryError
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._delivery import deliver_event
+from arvo_temporal.temporal._errors import failure_for
 from arvo_temporal.temporal._models import (
     DeliveryOutcome,
     DispatchBatch,
@@ -36,23 +36,19 @@ from arvo_temporal.temporal._models import (
 )
 from arvo_temporal.temporal._workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
 
-__all__ = ["ArvoActivities", "violation_type"]
+__all__ = ["ArvoActivities"]
 
 
-def violation_type(error: BaseException) -> str:
-    """The ``ApplicationError`` type for a violation: ``ContractViolation``, ``ConfigViolation``,
-    ``ExecutionViolation`` or ``TransactionViolation`` (user-defined ones keep their class name)."""
-    if isinstance(error, ViolationError):
-        return (
-            "TransactionViolation"
-            if error.kind == "OrchestratorTransaction"
-            else f"{error.kind}Violation"
-        )
-    return type(error).__name__
+async def _heartbeat_every(interval: timedelta) -> None:
+    """Tell Temporal this worker is alive while a handler runs (a lost worker is then noticed
+    after the heartbeat timeout, not after the whole start-to-close timeout)."""
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(interval.total_seconds())
 
 
 class ArvoActivities:
-    """Activity implementations bound to one app and one client."""
+    """Activity implementations bound to one app and one client (the worker's own)."""
 
     def __init__(self, app: ArvoApp, client: Client) -> None:
         self.app = app
@@ -65,41 +61,38 @@ class ArvoActivities:
         if handler is None:
             raise ApplicationError(
                 f"no handler {request.handler} in this worker",
+                {"message": f"no handler {request.handler} in this worker"},
                 type="ConfigViolation",
                 non_retryable=True,
             )
+        heartbeat = activity.info().heartbeat_timeout
+        beating = asyncio.create_task(_heartbeat_every(heartbeat / 3)) if heartbeat else None
         try:
             result = await handler.execute(request.event)
         except Exception as error:
             if is_violation(error):
-                raise ApplicationError(
-                    str(error), type=violation_type(error), non_retryable=True
-                ) from error
+                raise failure_for(error) from error
             raise
+        finally:
+            if beating is not None:
+                beating.cancel()
         return HandleResponse(events=result.all_events)
 
     @activity.defn(name=DISPATCH_ACTIVITY)
     async def dispatch(self, batch: DispatchBatch) -> DispatchReport:
-        """Deliver outgoing events; see the module docstring for the guarantees."""
+        """Deliver outgoing events along their routes; see the module docstring."""
         deliveries: list[DeliveryOutcome] = []
         to_sinks: list[ArvoEvent] = []
-        for event in batch.events:
-            route, target = self.app.route(event)
-            if route == "orchestrator":
-                deliveries.append(await self._to_workflow(event, target, batch.task_queue))
+        for item in batch.items:
+            if item.route == "orchestrator":
+                deliveries.append(await self._to_workflow(item.event, item.target))
             else:
-                # The workflow runs handlers itself; a handler-bound event reaching this activity
-                # (routed by a worker with another app) goes to a sink rather than being lost.
-                to_sinks.append(event)
+                to_sinks.append(item.event)
         if to_sinks:
             try:
                 await self.app.sinks.deliver(to_sinks)
             except SinkDeliveryError as error:
-                raise ApplicationError(
-                    str(error),
-                    type="SinkDeliveryError",
-                    non_retryable=not error.retryable,
-                ) from error
+                raise failure_for(error, non_retryable=not error.retryable) from error
             for event in to_sinks:
                 sink = self.app.sinks.sink_for(event.domain)
                 deliveries.append(
@@ -112,16 +105,18 @@ class ArvoActivities:
                 )
         return DispatchReport(deliveries=deliveries)
 
-    async def _to_workflow(self, event: ArvoEvent, target: str, task_queue: str) -> DeliveryOutcome:
+    async def _to_workflow(self, event: ArvoEvent, target: str) -> DeliveryOutcome:
         try:
-            workflow_id = await deliver_event(self.client, event, task_queue=task_queue)
+            workflow_id = await deliver_event(
+                self.client, event, task_queue=activity.info().task_queue
+            )
         except (ExecutionClosedError, ExecutionNotFoundError) as error:
             activity.logger.warning("event %s for %s dropped: %s", event.id, target, error)
             return DeliveryOutcome(
                 event_id=event.id, route="dropped", target=target, detail=str(error)
             )
-        except ViolationError as error:
-            raise ApplicationError(
-                str(error), type=violation_type(error), non_retryable=True
-            ) from error
+        except Exception as error:
+            if is_violation(error):
+                raise failure_for(error) from error
+            raise
         return DeliveryOutcome(event_id=event.id, route="orchestrator", target=workflow_id)

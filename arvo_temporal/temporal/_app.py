@@ -1,12 +1,10 @@
 """ArvoApp: what one deployment serves — orchestrators, service handlers and sinks.
 
 The workflow needs each orchestrator's machines, and the activities need the handlers and sinks.
-Machines hold Python callables, which cannot travel in a workflow payload, so a worker registers
-its app in a process-wide registry that the workflow reads by (task queue, orchestrator source).
-The registry lives in ``arvo_temporal``, which the worker passes through the sandbox, so the
-sandboxed workflow sees the objects the worker registered (and nothing is re-imported per run).
+Machines hold Python callables, which cannot travel in a workflow payload: ``ArvoPlugin(app)``
+hands the app to each workflow run (``arvo_temporal.temporal._plugin``).
 
-Routing of emitted events (used by the workflow and the dispatch activity):
+Routing of emitted events, decided once, in the workflow (the dispatch activity carries it out):
 
 1. an event with a non-null ``domain`` goes to the sink of that domain (e.g. ``external`` for a
    person), never to a service, as in Arvo's broker;
@@ -16,9 +14,7 @@ Routing of emitted events (used by the workflow and the dispatch activity):
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -32,16 +28,7 @@ from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettin
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sinks import EventSink, SinkRouter
 
-__all__ = [
-    "DEFAULT_TASK_QUEUE",
-    "ArvoApp",
-    "OrchestratorSpec",
-    "Route",
-    "register_app",
-    "registered_app",
-    "temporarily_registered",
-    "unregister_app",
-]
+__all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
 
 DEFAULT_TASK_QUEUE = "arvo"
 Route = Literal["orchestrator", "handler", "sink"]
@@ -81,6 +68,19 @@ class OrchestratorSpec:
         )
 
 
+@dataclass(frozen=True)
+class HandlerSettings:
+    """How one service handler runs as an activity; None takes the app's value.
+
+    Attributes:
+        timeout: how long one attempt may run.
+        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere).
+    """
+
+    timeout: timedelta | None = None
+    heartbeat: timedelta | None = None
+
+
 def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
     if isinstance(value, OrchestratorSpec):
         return value
@@ -99,8 +99,11 @@ class ArvoApp:
         sinks: where events leaving the system go, by domain (``"default"`` for domain null).
         default_sink: where events of any other domain go (None: such events are an error).
         task_queue: the task queue its workers poll and its workflows run on.
-        handler_timeout: how long one handler activity attempt may run; a worker that dies
-            mid-activity is noticed after this long, then the activity is retried elsewhere.
+        handler_timeout: how long one handler activity attempt may run (5 minutes).
+        handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
+            the activity heartbeats while the handler runs, and Temporal retries the attempt
+            elsewhere once no heartbeat came for this long.
+        handler_settings: per handler source, ``HandlerSettings`` that override the two above.
 
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source.
@@ -115,9 +118,13 @@ class ArvoApp:
         default_sink: EventSink | None = None,
         task_queue: str = DEFAULT_TASK_QUEUE,
         handler_timeout: timedelta = timedelta(minutes=5),
+        handler_heartbeat: timedelta = timedelta(seconds=10),
+        handler_settings: Mapping[str, HandlerSettings] | None = None,
     ) -> None:
         self.task_queue = task_queue
         self.handler_timeout = handler_timeout
+        self.handler_heartbeat = handler_heartbeat
+        self.handler_settings = dict(handler_settings or {})
         self.orchestrators: dict[str, OrchestratorSpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
@@ -147,6 +154,14 @@ class ArvoApp:
                 f"(registered: {sorted(self._settings)})"
             ) from None
 
+    def handler_limits(self, source: str) -> HandlerSettings:
+        """The timeout and heartbeat of one handler (its own settings, else the app's)."""
+        own = self.handler_settings.get(source, HandlerSettings())
+        return HandlerSettings(
+            timeout=own.timeout or self.handler_timeout,
+            heartbeat=own.heartbeat or self.handler_heartbeat,
+        )
+
     def route(self, event: ArvoEvent) -> tuple[Route, str]:
         """Where an emitted event goes, and the target (source or domain)."""
         if event.domain is not None:
@@ -157,67 +172,3 @@ class ArvoApp:
         if target in self.handlers:
             return "handler", target
         return "sink", "default"
-
-
-_registry: dict[tuple[str, str], ArvoApp] = {}
-_lock = threading.Lock()
-
-
-def register_app(app: ArvoApp) -> None:
-    """Make the app's orchestrators visible to workflows on its task queue in this process.
-
-    Raises:
-        ConfigViolation: another app already serves one of its orchestrators on that queue.
-    """
-    with _lock:
-        for source in app.orchestrators:
-            existing = _registry.get((app.task_queue, source))
-            if existing is not None and existing is not app:
-                raise ConfigViolation(
-                    f"{source} is already served on task queue {app.task_queue} by another app "
-                    "in this process"
-                )
-        for source in app.orchestrators:
-            _registry[(app.task_queue, source)] = app
-
-
-def unregister_app(app: ArvoApp) -> None:
-    """Forget an app (when its worker stops)."""
-    with _lock:
-        for source in app.orchestrators:
-            if _registry.get((app.task_queue, source)) is app:
-                del _registry[(app.task_queue, source)]
-
-
-@contextlib.contextmanager
-def temporarily_registered(app: ArvoApp) -> Iterator[ArvoApp]:
-    """Register ``app`` for the duration of a block, restoring what it replaced (replays)."""
-    with _lock:
-        keys = [(app.task_queue, source) for source in app.orchestrators]
-        previous = {key: _registry.get(key) for key in keys}
-        for key in keys:
-            _registry[key] = app
-    try:
-        yield app
-    finally:
-        with _lock:
-            for key, value in previous.items():
-                if value is None:
-                    _registry.pop(key, None)
-                else:
-                    _registry[key] = value
-
-
-def registered_app(task_queue: str, source: str) -> ArvoApp:
-    """The app serving an orchestrator on a task queue.
-
-    Raises:
-        ConfigViolation: no worker in this process registered it.
-    """
-    app = _registry.get((task_queue, source))
-    if app is None:
-        raise ConfigViolation(
-            f"No worker in this process serves {source} on task queue {task_queue}; "
-            "create_worker(app=...) registers it"
-        )
-    return app

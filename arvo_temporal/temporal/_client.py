@@ -11,34 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
-    Interceptor,
+    Plugin,
     WithStartWorkflowOperation,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.errors import (
-    ConfigViolation,
-    ContractViolation,
     ExecutionCancelledError,
     ExecutionClosedError,
     ExecutionFailedError,
-    ExecutionViolation,
-    TransactionCause,
-    TransactionViolation,
-    ViolationError,
+    ExecutionNotFoundError,
+    ExecutionTimeoutError,
+    TemporalUnavailableError,
 )
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
@@ -50,58 +48,88 @@ from arvo_temporal.temporal._delivery import (
     raise_for_missing,
     start_options,
 )
+from arvo_temporal.temporal._errors import RETRYABLE_TYPES, error_from_failure
 from arvo_temporal.temporal._ids import workflow_id_for
-from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary, WorkflowInput
+from arvo_temporal.temporal._limits import DEFAULT_MAX_EVENT_BYTES, check_event
+from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
 from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
 from arvo_temporal.temporal._workflow import (
-    CLOSED_EXECUTION,
     EXECUTE_UPDATE,
     WORKFLOW_NAME,
     ArvoMachineWorkflow,
 )
 
-__all__ = ["ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
+__all__ = ["DEFAULT_WAIT", "ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
 
-_VIOLATIONS: dict[str, type[ViolationError]] = {
-    "ConfigViolation": ConfigViolation,
-    "ContractViolation": ContractViolation,
-    "ExecutionViolation": ExecutionViolation,
-}
-# At most 10 updates may be in flight per execution (docs/temporal.md §1); back off and retry.
-_BUSY_RETRIES = 8
+_T = TypeVar("_T")
+
+DEFAULT_WAIT = timedelta(seconds=60)
+# Retried until the deadline: the in-flight update limit (docs/temporal.md §1), an update
+# aborted because its run closed (it continued as new), a server that is briefly unavailable.
+_PASSING = frozenset(
+    {
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+    }
+)
+_FIRST_RETRY_DELAY = 0.02
+_MAX_RETRY_DELAY = 1.0
+
+
+UPDATES_IN_FLIGHT_PER_EXECUTION = 8
+"""Updates one client keeps in flight per execution (Temporal refuses more than ten)."""
+
+
+class _SubjectLanes:
+    """A semaphore per workflow id, dropped when nobody holds or waits for it."""
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self._lanes: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def lane(self, key: str) -> AsyncIterator[None]:
+        semaphore, users = self._lanes.get(key, (asyncio.Semaphore(self._width), 0))
+        self._lanes[key] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, users = self._lanes[key]
+            if users == 1:
+                del self._lanes[key]
+            else:
+                self._lanes[key] = (semaphore, users - 1)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _rpc_error(error: RPCError) -> Exception:
+    """An RPC failure as an Arvo error (the caller never sees the SDK's ``RPCError``)."""
+    return TemporalUnavailableError(
+        f"Temporal refused the request ({error.status.name}): {error.message}"
+    )
+
+
+class _RetryUpdate(Exception):
+    """An update refused for a reason that passes by itself (continuing as new)."""
 
 
 def with_arvo_converter(client: Client) -> Client:
-    """The same connection with the pydantic data converter and the OpenTelemetry interceptor,
-    which every Arvo client and worker must share (events and results are pydantic models)."""
+    """``client`` itself if its data converter already carries Arvo's pydantic models, else the
+    same connection with pydantic conversion added (keeping its codec and failure converter)."""
     config = client.config()
-    interceptors: list[Interceptor] = list(config["interceptors"])
-    if not any(isinstance(item, TracingInterceptor) for item in interceptors):
-        interceptors.append(TracingInterceptor())
-    if config["data_converter"] is pydantic_data_converter and len(interceptors) == len(
-        config["interceptors"]
-    ):
+    converter = arvo_data_converter(config["data_converter"])
+    if converter is config["data_converter"]:
         return client
-    config["data_converter"] = pydantic_data_converter
-    config["interceptors"] = interceptors
+    config["data_converter"] = converter
     return Client(**config)
-
-
-def _violation(error: ApplicationError) -> ViolationError | None:
-    """Rebuild the violation an update handler reported, so callers can catch our classes."""
-    message = error.message
-    if error.type == "TransactionViolation":
-        cause_text = message.partition("[")[2].partition("]")[0]
-        try:
-            cause = TransactionCause(cause_text)
-        except ValueError:
-            cause = TransactionCause.LOCK_UNACQUIRED
-        return TransactionViolation(message.partition("] ")[2] or message, cause=cause)
-    kind = _VIOLATIONS.get(error.type or "")
-    if kind is None:
-        return None
-    prefix = f"ViolationError<{kind.kind}> "
-    return kind(message.removeprefix(prefix))
 
 
 @dataclass(frozen=True)
@@ -116,42 +144,61 @@ class ExecutionListing:
 
 
 class ArvoTemporalClient:
-    """A client for Arvo executions on Temporal.
+    """Arvo's verbs over a Temporal client: send, execute, status, snapshot, result, cancel, list.
 
     Args:
-        client: a connected ``temporalio`` client; the pydantic converter and the tracing
-            interceptor are added if missing.
-        task_queue: where new executions run (the worker's task queue).
+        client: a connected ``temporalio`` client, best built with ``plugins=[ArvoPlugin(...)]``;
+            pydantic conversion is added if its converter lacks it (its codec is kept).
+        task_queue: where new executions run (the workers' task queue).
+        wait: how long ``send`` and ``execute`` wait at most (retries included) before
+            raising ``ExecutionTimeoutError``; 60 s by default.
+        max_event_bytes: the largest event (JSON) accepted; Temporal's payload limit is 2 MiB.
     """
 
-    def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        wait: timedelta = DEFAULT_WAIT,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
         self.temporal = with_arvo_converter(client)
         self.task_queue = task_queue
+        self.wait = wait
+        self.max_event_bytes = max_event_bytes
+        self._lanes = _SubjectLanes(UPDATES_IN_FLIGHT_PER_EXECUTION)
 
     @classmethod
     async def connect(
         cls,
         target: str = "localhost:7233",
         *,
-        namespace: str = "default",
         task_queue: str = DEFAULT_TASK_QUEUE,
-        tls: bool | TLSConfig | None = None,
-        api_key: str | None = None,
-        interceptors: Sequence[Interceptor] = (),
+        wait: timedelta = DEFAULT_WAIT,
+        plugins: Sequence[Plugin] = (),
+        **connect_options: Any,
     ) -> ArvoTemporalClient:
-        """Connect to a Temporal frontend (``host:port``); TLS and API keys for Temporal Cloud.
+        """``Client.connect(target, **connect_options)`` with Arvo's data converter.
 
-        ``tls=None`` turns TLS on exactly when an API key is given (Temporal Cloud needs both).
+        ``connect_options`` are ``Client.connect``'s (``namespace``, ``tls``, ``api_key``,
+        ``data_converter`` with your ``payload_codec``, ``interceptors``, ...); the converter
+        gains pydantic conversion (the codec is kept) and, when OpenTelemetry tracing is set
+        up, Temporal's tracing interceptor is added. Give ``plugins=[ArvoPlugin(app)]`` to let
+        workers built on this client serve the app.
         """
-        client = await Client.connect(
-            target,
-            namespace=namespace,
-            tls=tls if tls is not None else api_key is not None,
-            api_key=api_key,
-            data_converter=pydantic_data_converter,
-            interceptors=[*interceptors, TracingInterceptor()],
-        )
-        return cls(client, task_queue=task_queue)
+        plugins = list(plugins)
+        if not any(isinstance(plugin, ArvoPlugin) for plugin in plugins):
+            # No plugin here: a worker built later with create_worker adds ArvoPlugin(app),
+            # and the SDK warns when one plugin type is on both the client and the worker.
+            connect_options["data_converter"] = arvo_data_converter(
+                connect_options.get("data_converter")
+            )
+            if tracing_configured():
+                interceptors = list(connect_options.get("interceptors", ()))
+                connect_options["interceptors"] = [*interceptors, TracingInterceptor()]
+        client = await Client.connect(target, plugins=plugins, **connect_options)
+        return cls(client, task_queue=task_queue, wait=wait)
 
     def workflow_id(self, subject: str) -> str:
         """The workflow id of a subject's execution (no lookup)."""
@@ -160,55 +207,101 @@ class ArvoTemporalClient:
     def _handle(self, subject: str) -> WorkflowHandle[Any, Any]:
         return self.temporal.get_workflow_handle(workflow_id_for(subject))
 
-    async def send(self, event: ArvoEvent) -> str:
+    async def send(self, event: ArvoEvent, *, wait: timedelta | None = None) -> str:
         """Deliver an event (fire and forget). Durable when it returns; returns the workflow id.
 
         Raises:
             ExecutionViolation: the subject is not an orchestration subject.
+            ArvoEventValidationError / EventTooLargeError: the event cannot travel (named field).
             ExecutionClosedError: the execution already finished.
             ExecutionNotFoundError: a non-init event for an execution that does not exist.
+            ExecutionTimeoutError: Temporal did not take it within ``wait``.
+            TemporalUnavailableError: Temporal could not be reached or refused the request.
         """
-        return await deliver_event(self.temporal, event, task_queue=self.task_queue)
+        check_event(event, max_bytes=self.max_event_bytes)
+        _, workflow_id = parse_target(event)
+        return await self._bounded(
+            lambda: deliver_event(self.temporal, event, task_queue=self.task_queue),
+            workflow_id=workflow_id,
+            wait=wait,
+        )
 
-    async def execute(self, event: ArvoEvent) -> OrchestratorResult:
+    async def execute(
+        self, event: ArvoEvent, *, wait: timedelta | None = None
+    ) -> OrchestratorResult:
         """Apply an event and return what it produced (Arvo's ``execute``).
 
+        Retries, unseen, while Temporal's in-flight update limit is reached, an update was
+        aborted, or the run hands over to its continue-as-new successor; the update id is the
+        event id, so a retry never applies the event twice.
+
         Raises:
-            ViolationError: the event was refused (Config/Contract/Execution violation).
+            ViolationError: the event was refused (Config/Contract/Execution/Transaction
+                violation), rebuilt from the workflow's typed failure.
+            ArvoEventValidationError / EventTooLargeError: the event cannot travel.
             ExecutionClosedError / ExecutionNotFoundError: as for ``send``.
+            ExecutionTimeoutError: no answer within ``wait`` (the client's by default).
+            TemporalUnavailableError: Temporal could not be reached or refused the request.
         """
+        check_event(event, max_bytes=self.max_event_bytes)
         content, workflow_id = parse_target(event)
-        for attempt in range(_BUSY_RETRIES):
-            try:
+
+        async def attempt() -> OrchestratorResult:
+            # At most a few updates per execution in flight from this client: beyond Temporal's
+            # limit of ten the server refuses them, and a storm of refusals and retries slows
+            # every caller; waiting here costs nothing.
+            async with self._lanes.lane(workflow_id):
                 if is_init_event(event, content):
                     return await self._update_with_start(event, content, workflow_id)
                 return await self._update(event, workflow_id)
-            except RPCError as error:
-                if error.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == _BUSY_RETRIES - 1:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
+
+    async def _bounded(
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        *,
+        workflow_id: str,
+        wait: timedelta | None,
+    ) -> _T:
+        """Run ``attempt`` until it answers, retrying what passes by itself, within a deadline."""
+        limit = (wait or self.wait).total_seconds()
+        delay = _FIRST_RETRY_DELAY
+        last = "no answer"
+        try:
+            async with asyncio.timeout(limit):
+                while True:
+                    try:
+                        return await attempt()
+                    except _RetryUpdate as busy:
+                        last = str(busy)
+                    except WorkflowUpdateRPCTimeoutOrCancelledError:
+                        # The SDK turns a cancelled update call into this error: when the
+                        # cancellation was ours (the deadline) or the caller's, stop here.
+                        if _being_cancelled():
+                            raise asyncio.CancelledError from None
+                        last = "the update's long poll timed out"
+                    except RPCError as error:
+                        if _being_cancelled():
+                            raise asyncio.CancelledError from None
+                        if error.status not in _PASSING:
+                            raise _rpc_error(error) from None
+                        last = f"{error.status.name}: {error.message}"
+                    # Jittered, so callers that collided do not collide again in step.
+                    await asyncio.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, _MAX_RETRY_DELAY)
+        except TimeoutError:
+            raise ExecutionTimeoutError(
+                f"no answer from execution {workflow_id} within {limit:g}s (last: {last}); "
+                "the same event may be sent again, it is applied once",
+                workflow_id=workflow_id,
+            ) from None
 
     async def _update_with_start(
         self, event: ArvoEvent, content: Any, workflow_id: str
     ) -> OrchestratorResult:
-        options = start_options(event, content, workflow_id, self.task_queue)
         operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            WORKFLOW_NAME,
-            WorkflowInput(
-                orchestrator=content.orchestrator.name,
-                subject=event.subject,
-                task_queue=self.task_queue,
-            ),
-            id=options.id,
-            task_queue=options.task_queue,
-            id_conflict_policy=options.id_conflict_policy,
-            id_reuse_policy=options.id_reuse_policy,
-            search_attributes=options.search_attributes,
-            memo=options.memo,
-            static_summary=options.static_summary,
-            static_details=options.static_details,
-            task_timeout=options.task_timeout,
+            **start_options(event, content, task_queue=self.task_queue),
             result_type=ExecutionSummary,
         )
         try:
@@ -223,12 +316,14 @@ class ArvoTemporalClient:
         except WorkflowAlreadyStartedError:
             raise ExecutionClosedError(event.subject, workflow_id=workflow_id) from None
         except WorkflowUpdateFailedError as error:
-            raise self._update_error(error, event, workflow_id) from None
+            raise self._update_error(error) from None
         finally:
             # Retrieve the start outcome so a failed start never logs an unretrieved exception;
-            # the update's own error is what the caller sees.
-            with contextlib.suppress(Exception):
-                await operation.workflow_handle()
+            # the update's own error is what the caller sees. Never wait for it: a request that
+            # was never sent leaves it pending for ever.
+            started = operation._workflow_handle
+            if started.done() and not started.cancelled():
+                started.exception()
 
     async def _update(self, event: ArvoEvent, workflow_id: str) -> OrchestratorResult:
         handle = self.temporal.get_workflow_handle(workflow_id)
@@ -238,23 +333,20 @@ class ArvoTemporalClient:
             )
             return result
         except WorkflowUpdateFailedError as error:
-            raise self._update_error(error, event, workflow_id) from None
+            raise self._update_error(error) from None
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 await raise_for_missing(handle, event)
             raise
 
-    def _update_error(
-        self, error: WorkflowUpdateFailedError, event: ArvoEvent, workflow_id: str
-    ) -> Exception:
+    @staticmethod
+    def _update_error(error: WorkflowUpdateFailedError) -> Exception:
+        """The Arvo error a failed update carries, rebuilt from its type and fields."""
         cause = error.cause
         if isinstance(cause, ApplicationError):
-            violation = _violation(cause)
-            if violation is not None:
-                return violation
-            if CLOSED_EXECUTION in cause.message:
-                return ExecutionClosedError(event.subject, workflow_id=workflow_id)
-            return ExecutionViolation(cause.message)
+            if cause.type in RETRYABLE_TYPES:
+                return _RetryUpdate(cause.message)
+            return error_from_failure(cause)
         return error
 
     async def snapshot(
@@ -277,10 +369,22 @@ class ArvoTemporalClient:
         return await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
 
     async def cancel(self, subject: str, *, reason: str = "cancelled by a client") -> None:
-        """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``."""
+        """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``.
+
+        One Temporal cancel request carrying the reason (the workflow reads it with
+        ``workflow.cancellation_reason()``): no signal beside it, so the cancellation is
+        applied once, in one workflow task, and the run ends as Temporal's CANCELED.
+        """
         handle = self._handle(subject)
-        await handle.signal("arvo_cancel", reason)
-        await handle.cancel()
+        try:
+            description = await handle.describe()
+            if description.close_time is not None:
+                raise ExecutionClosedError(subject, workflow_id=handle.id)
+            await handle.cancel(reason=reason)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise ExecutionNotFoundError(subject, workflow_id=handle.id) from None
+            raise
 
     async def result(self, subject: str, *, wait: timedelta | None = None) -> dict[str, Any]:
         """Wait for the execution to finish and return the machine's output.

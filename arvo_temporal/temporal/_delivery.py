@@ -12,7 +12,6 @@ activity, so both start and signal workflows the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -42,19 +41,15 @@ from arvo_temporal.temporal._search_attributes import (
     ARVO_STATUS,
     ARVO_VERSION,
 )
-from arvo_temporal.temporal._workflow import WORKFLOW_NAME
+from arvo_temporal.temporal._workflow import EVENT_SIGNAL, WORKFLOW_NAME
 
 __all__ = [
-    "EVENT_SIGNAL",
-    "StartOptions",
     "deliver_event",
     "is_init_event",
     "parse_target",
     "raise_for_missing",
     "start_options",
 ]
-
-EVENT_SIGNAL = "arvo_event"
 
 
 def parse_target(event: ArvoEvent) -> tuple[SubjectContent, str]:
@@ -78,30 +73,22 @@ def is_init_event(event: ArvoEvent, content: SubjectContent) -> bool:
     return event.type == content.orchestrator.name
 
 
-@dataclass(frozen=True)
-class StartOptions:
-    """Start options shared by signal-with-start and update-with-start: the id policies plus the
-    search attributes, memo and summary that make executions findable in the Temporal UI."""
+def start_options(event: ArvoEvent, content: SubjectContent, *, task_queue: str) -> dict[str, Any]:
+    """Everything signal-with-start and update-with-start pass to start the execution of
+    ``event``'s subject, built in this one place: the workflow, its input and id, the id
+    policies, and the search attributes, memo and summary that make it findable in the UI.
 
-    id: str
-    task_queue: str
-    search_attributes: TypedSearchAttributes
-    memo: dict[str, str]
-    static_summary: str
-    static_details: str
-    id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.USE_EXISTING
-    id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE
-    task_timeout: timedelta = timedelta(seconds=10)
-
-
-def start_options(
-    event: ArvoEvent, content: SubjectContent, workflow_id: str, task_queue: str
-) -> StartOptions:
-    """The start options for the execution of ``event``'s subject."""
-    return StartOptions(
-        id=workflow_id,
-        task_queue=task_queue,
-        search_attributes=TypedSearchAttributes(
+    The id reuse policy REJECT_DUPLICATE makes an event for a *finished* execution fail instead
+    of starting a new one with empty memory (docs/temporal.md §9).
+    """
+    return {
+        "workflow": WORKFLOW_NAME,
+        "arg": WorkflowInput(orchestrator=content.orchestrator.name, subject=event.subject),
+        "id": workflow_id_for(event.subject, content),
+        "task_queue": task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": TypedSearchAttributes(
             [
                 SearchAttributePair(ARVO_ORCHESTRATOR, content.orchestrator.name),
                 SearchAttributePair(ARVO_VERSION, content.orchestrator.version),
@@ -109,13 +96,19 @@ def start_options(
                 SearchAttributePair(ARVO_STATUS, "active"),
             ]
         ),
-        memo={"subject": event.subject, "execution_id": content.execution.id},
-        static_summary=(
+        "memo": {"subject": event.subject, "execution_id": content.execution.id},
+        "static_summary": (
             f"{content.orchestrator.name} {content.orchestrator.version} "
             f"from {content.execution.initiator}"
         ),
-        static_details=f"Arvo execution `{content.execution.id}`\n\nsubject: `{event.subject}`",
-    )
+        "static_details": (
+            f"Arvo execution `{content.execution.id}`\n\nsubject: `{event.subject}`"
+        ),
+        "task_timeout": timedelta(seconds=10),
+    }
+
+
+_ONLY_INIT = "only an init event can start one"
 
 
 async def raise_for_missing(handle: WorkflowHandle[Any, Any], event: ArvoEvent) -> None:
@@ -124,11 +117,13 @@ async def raise_for_missing(handle: WorkflowHandle[Any, Any], event: ArvoEvent) 
         description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise ExecutionNotFoundError(event.subject, workflow_id=handle.id) from None
+            raise ExecutionNotFoundError(
+                event.subject, workflow_id=handle.id, hint=_ONLY_INIT
+            ) from None
         raise
     if description.status is not None and description.close_time is not None:
         raise ExecutionClosedError(event.subject, workflow_id=handle.id)
-    raise ExecutionNotFoundError(event.subject, workflow_id=handle.id)
+    raise ExecutionNotFoundError(event.subject, workflow_id=handle.id, hint=_ONLY_INIT)
 
 
 async def deliver_event(client: Client, event: ArvoEvent, *, task_queue: str) -> str:
@@ -142,23 +137,8 @@ async def deliver_event(client: Client, event: ArvoEvent, *, task_queue: str) ->
     content, workflow_id = parse_target(event)
     if is_init_event(event, content):
         try:
-            options = start_options(event, content, workflow_id, task_queue)
             await client.start_workflow(
-                WORKFLOW_NAME,
-                WorkflowInput(
-                    orchestrator=content.orchestrator.name,
-                    subject=event.subject,
-                    task_queue=task_queue,
-                ),
-                id=options.id,
-                task_queue=options.task_queue,
-                id_conflict_policy=options.id_conflict_policy,
-                id_reuse_policy=options.id_reuse_policy,
-                search_attributes=options.search_attributes,
-                memo=options.memo,
-                static_summary=options.static_summary,
-                static_details=options.static_details,
-                task_timeout=options.task_timeout,
+                **start_options(event, content, task_queue=task_queue),
                 start_signal=EVENT_SIGNAL,
                 start_signal_args=[event],
             )

@@ -21,7 +21,7 @@ __all__ = [
     "ExecutionSummary",
     "HandleRequest",
     "HandleResponse",
-    "InboxItem",
+    "Outgoing",
     "PendingTimer",
     "Rejection",
     "StoredOutcome",
@@ -35,13 +35,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class InboxItem(_Frozen):
-    """An event waiting to be applied, and how it arrived."""
-
-    event: ArvoEvent
-    via: Literal["signal", "update", "handler"] = "signal"
-
-
 class Rejection(_Frozen):
     """An event that was not applied (a violation), kept for the ``status`` query and logs."""
 
@@ -52,18 +45,23 @@ class Rejection(_Frozen):
 
 
 class StoredOutcome(_Frozen):
-    """The outcome of one applied event, kept so a repeated ``execute`` gets the same answer."""
+    """The outcome of one applied event, kept so a repeated ``execute`` gets the same answer.
+
+    A refused event keeps the error's type, message and fields (``arvo_temporal.temporal._errors``
+    rebuilds the exception from them on the client).
+    """
 
     result: OrchestratorResult | None = None
     error_type: str | None = None
     error_message: str | None = None
+    error_fields: dict[str, Any] | None = None
 
 
 class CarriedState(_Frozen):
     """Everything a run hands to the next one on continue-as-new."""
 
     record: MachineMemoryRecord | None = None
-    inbox: list[InboxItem] = Field(default_factory=list)
+    inbox: list[ArvoEvent] = Field(default_factory=list)
     seen: list[str] = Field(default_factory=list)
     outcomes: dict[str, StoredOutcome] = Field(default_factory=dict)
     rejections: list[Rejection] = Field(default_factory=list)
@@ -74,16 +72,11 @@ class CarriedState(_Frozen):
 
 
 class WorkflowInput(_Frozen):
-    """The start argument of ``ArvoMachineWorkflow``: whose execution it is.
-
-    ``task_queue`` names the app that serves it (the workflow finds its machines by task queue
-    and source); it is recorded in the input, not read from the running task, so a replay, which
-    runs on a replay task queue, resolves the same app.
-    """
+    """The start argument of ``ArvoMachineWorkflow``: whose execution it is. The machines come
+    from the worker's ``ArvoPlugin``, bound to each run (never from the payload)."""
 
     orchestrator: str
     subject: str
-    task_queue: str | None = None
     carried: CarriedState | None = None
 
 
@@ -112,12 +105,19 @@ class HandleResponse(_Frozen):
     events: list[ArvoEvent]
 
 
+class Outgoing(_Frozen):
+    """One event leaving the workflow and the route the workflow chose for it (the activity
+    carries the decision out and never routes again)."""
+
+    event: ArvoEvent
+    route: Literal["orchestrator", "sink"]
+    target: str
+
+
 class DispatchBatch(_Frozen):
     """The events one processed event sends out of the workflow, in emission order."""
 
-    source: str
-    events: list[ArvoEvent]
-    task_queue: str
+    items: list[Outgoing]
 
 
 class DeliveryOutcome(_Frozen):

@@ -1,8 +1,8 @@
 """Replaying recorded histories: the check that machine and workflow code are still deterministic.
 
-A history records the task queue its workflow ran on, and the workflow finds its orchestrator by
-(task queue, source); so the app is registered under the recorded task queue before replaying.
-Activities do not run during a replay: their results come from the history.
+``ArvoPlugin(app)`` binds the app to each replayed run as it does on a worker, whatever task
+queue the history ran on. Activities do not run during a replay: their results come from the
+history.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
-from arvo_temporal.temporal._app import ArvoApp, temporarily_registered
-from arvo_temporal.temporal._worker import sandbox_runner
-from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._plugin import ArvoPlugin
 
-__all__ = ["history_task_queue", "load_history", "replay_history"]
+__all__ = ["load_history", "replay_history"]
 
 
 def load_history(
@@ -36,34 +35,27 @@ def load_history(
     return WorkflowHistory.from_json(workflow_id, data)
 
 
-def history_task_queue(history: WorkflowHistory) -> str:
-    """The task queue the recorded workflow ran on.
+async def replay_history(
+    history: WorkflowHistory,
+    *,
+    app: ArvoApp,
+    data_converter: DataConverter | None = None,
+    sandboxed_machines: bool = True,
+) -> WorkflowReplayResult:
+    """Replay one history against the current code, through ``ArvoPlugin(app)``.
 
-    Raises:
-        ValueError: the history does not start with a workflow-execution-started event.
-    """
-    first = history.events[0] if history.events else None
-    if first is None or not first.HasField("workflow_execution_started_event_attributes"):
-        raise ValueError("the history does not start with WorkflowExecutionStarted")
-    return first.workflow_execution_started_event_attributes.task_queue.name
-
-
-async def replay_history(history: WorkflowHistory, *, app: ArvoApp) -> WorkflowReplayResult:
-    """Replay one history against the current code.
+    Args:
+        history: a recorded execution.
+        app: the app whose machines the history ran.
+        data_converter: the converter (with its codec) the history was written with.
+        sandboxed_machines: see ``ArvoPlugin``.
 
     Raises:
         temporalio.workflow.NondeterminismError: the code no longer produces the recorded history.
     """
-    recorded = ArvoApp(
-        orchestrators=app.orchestrators.values(),
-        handlers=app.handlers.values(),
-        task_queue=history_task_queue(history),
-        handler_timeout=app.handler_timeout,
+    replayer = Replayer(
+        workflows=[],
+        plugins=[ArvoPlugin(app, sandboxed_machines=sandboxed_machines)],
+        data_converter=data_converter or DataConverter.default,
     )
-    with temporarily_registered(recorded):
-        replayer = Replayer(
-            workflows=[ArvoMachineWorkflow],
-            workflow_runner=sandbox_runner(),
-            data_converter=pydantic_data_converter,
-        )
-        return await replayer.replay_workflow(history)
+    return await replayer.replay_workflow(history)

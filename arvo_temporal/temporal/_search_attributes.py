@@ -37,7 +37,6 @@ __all__ = [
     "ARVO_STATUS",
     "ARVO_VERSION",
     "register_search_attributes",
-    "search_attribute_cli_args",
     "search_attribute_definitions",
 ]
 
@@ -87,22 +86,6 @@ def search_attribute_definitions(
         keys: The attributes to describe; the product's four by default.
     """
     return [(key.name, _CLI_TYPE_NAMES[key.indexed_value_type]) for key in keys]
-
-
-def search_attribute_cli_args(
-    keys: Iterable[SearchAttributeKey[Any]] = ARVO_SEARCH_ATTRIBUTES,
-) -> list[str]:
-    """Return ``temporal server start-dev`` arguments that register ``keys`` at launch.
-
-    The dev server registers them on every namespace it creates before it accepts connections,
-    which is cheaper and race-free compared with calling the operator service afterwards.
-
-    Example: ``["--search-attribute", "ArvoOrchestrator=Keyword", "--search-attribute", ...]``.
-    """
-    args: list[str] = []
-    for name, type_name in search_attribute_definitions(keys):
-        args += ["--search-attribute", f"{name}={type_name}"]
-    return args
 
 
 async def register_search_attributes(

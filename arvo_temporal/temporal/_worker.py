@@ -1,110 +1,42 @@
-"""create_worker: a Temporal worker that runs an ArvoApp.
+"""create_worker: a plain Temporal ``Worker`` serving an ``ArvoApp``, through ``ArvoPlugin``.
 
-It registers the app's orchestrators for the workflow, uses the pydantic data converter and the
-OpenTelemetry interceptor (through the client), keeps the workflow sandbox on, and passes our
-pure modules through it: they are deterministic by construction (ids and time come from the
-workflow), and passing them through keeps per-run import cost low and lets the workflow see the
-machines the worker registered (docs/temporal.md §5).
+A convenience over ``Worker(client, task_queue=app.task_queue)`` on a client connected with
+``plugins=[ArvoPlugin(app)]``: it builds the app from machines and handlers when none is given,
+and gives the worker a client on the same connection that carries the plugin for this app.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.sinks import EventSink
-from arvo_temporal.temporal._activities import ArvoActivities
-from arvo_temporal.temporal._app import (
-    DEFAULT_TASK_QUEUE,
-    ArvoApp,
-    OrchestratorSpec,
-    register_app,
-    unregister_app,
-)
+from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE, ArvoApp, OrchestratorSpec
 from arvo_temporal.temporal._client import ArvoTemporalClient, with_arvo_converter
-from arvo_temporal.temporal._search_attributes import register_search_attributes
-from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._plugin import ArvoPlugin
 
-__all__ = ["PASSTHROUGH_MODULES", "ArvoWorker", "create_worker", "sandbox_runner"]
-
-logger = logging.getLogger(__name__)
-
-PASSTHROUGH_MODULES = (
-    "arvo_temporal",
-    "pydantic",
-    "pydantic_core",
-    "cloudevents",
-    "httpx",
-    "opentelemetry",
-)
+__all__ = ["create_worker"]
 
 
-def sandbox_runner(extra_passthrough: Iterable[str] = ()) -> SandboxedWorkflowRunner:
-    """The sandboxed runner with our pure modules (and any given) passed through."""
-    restrictions = SandboxRestrictions.default.with_passthrough_modules(
-        *PASSTHROUGH_MODULES, *extra_passthrough
-    )
-    return SandboxedWorkflowRunner(restrictions=restrictions)
-
-
-class ArvoWorker(Worker):
-    """A Temporal ``Worker`` for an ``ArvoApp``.
-
-    On start it registers Arvo's search attributes on its namespace (idempotent; a cluster that
-    refuses, e.g. Temporal Cloud where attributes are managed in the console, only logs a
-    warning). On stop it forgets its app's registration, so another app (or a replay) may serve
-    the same task queue later in the same process.
-    """
-
-    def __init__(
-        self, *args: Any, app: ArvoApp, register_attributes: bool = True, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.app = app
-        self.register_attributes = register_attributes
-
-    async def _register_search_attributes(self) -> None:
-        if not self.register_attributes:
-            return
-        namespace = self.client.namespace
-        try:
-            added = await register_search_attributes(self.client, namespace)
-        except RPCError as error:
-            logger.warning(
-                "could not register Arvo search attributes on %s (%s); register them with "
-                "`temporal operator search-attribute create` or your cloud console",
-                namespace,
-                error.message,
-            )
-            return
-        if added:
-            logger.info("registered search attributes %s on %s", added, namespace)
-
-    async def run(self) -> None:
-        try:
-            await self._register_search_attributes()
-            await super().run()
-        finally:
-            unregister_app(self.app)
-
-    async def __aenter__(self) -> ArvoWorker:
-        await self._register_search_attributes()
-        await super().__aenter__()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, *args: Any) -> None:
-        try:
-            await super().__aexit__(exc_type, *args)
-        finally:
-            unregister_app(self.app)
+def _serving(client: Client, app: ArvoApp, plugin_options: dict[str, Any]) -> Client:
+    """``client`` with an ``ArvoPlugin`` for ``app``: kept when it has one, else a client on the
+    same connection whose app-less ``ArvoPlugin`` (if any) becomes ``ArvoPlugin(app)``, so the
+    SDK never sees one plugin type on both the client and the worker."""
+    config = client.config()
+    plugins = list(config.get("plugins") or ())
+    if any(isinstance(plugin, ArvoPlugin) and plugin.app is app for plugin in plugins):
+        return client
+    traced = any(isinstance(item, TracingInterceptor) for item in config["interceptors"])
+    serving = ArvoPlugin(app, tracing=False if traced else None, **plugin_options)
+    others = [plugin for plugin in plugins if not isinstance(plugin, ArvoPlugin)]
+    config["plugins"] = [*others, serving]
+    return Client(**config)
 
 
 def create_worker(
@@ -115,22 +47,24 @@ def create_worker(
     machines: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
     handlers: Iterable[ArvoEventHandler] = (),
     sinks: Mapping[str, EventSink] | None = None,
+    sandboxed_machines: bool = True,
     passthrough_modules: Iterable[str] = (),
     register_attributes: bool = True,
     **worker_options: Any,
-) -> ArvoWorker:
+) -> Worker:
     """A worker for an ``ArvoApp`` (or for machines, handlers and sinks given directly).
 
     Args:
         client: a connected client (plain ``temporalio`` or ``ArvoTemporalClient``).
         app: the deployment; if omitted one is built from ``machines``/``handlers``/``sinks``.
         task_queue: overrides the app's task queue.
-        passthrough_modules: extra modules your machines import that are safe to share.
+        sandboxed_machines: see ``ArvoPlugin``.
+        passthrough_modules: see ``ArvoPlugin``.
         register_attributes: register Arvo's search attributes on the namespace at start.
-        worker_options: passed to ``temporalio.worker.Worker`` (concurrency limits, …).
+        worker_options: passed to ``temporalio.worker.Worker`` (concurrency limits, ...).
 
     Raises:
-        ConfigViolation: an orchestrator is already served by another app in this process.
+        ConfigViolation: a machine the sandbox cannot build again (see ``ArvoPlugin``).
     """
     if app is None:
         app = ArvoApp(
@@ -141,18 +75,14 @@ def create_worker(
         )
     elif task_queue is not None:
         app.task_queue = task_queue
-    register_app(app)
-    temporal = (
-        client.temporal if isinstance(client, ArvoTemporalClient) else with_arvo_converter(client)
+    temporal = client.temporal if isinstance(client, ArvoTemporalClient) else client
+    temporal = _serving(
+        with_arvo_converter(temporal),
+        app,
+        {
+            "sandboxed_machines": sandboxed_machines,
+            "passthrough_modules": tuple(passthrough_modules),
+            "register_attributes": register_attributes,
+        },
     )
-    activities = ArvoActivities(app, temporal)
-    return ArvoWorker(
-        temporal,
-        app=app,
-        register_attributes=register_attributes,
-        task_queue=app.task_queue,
-        workflows=[ArvoMachineWorkflow],
-        activities=[activities.handle, activities.dispatch],
-        workflow_runner=sandbox_runner(passthrough_modules),
-        **worker_options,
-    )
+    return Worker(temporal, task_queue=app.task_queue, **worker_options)

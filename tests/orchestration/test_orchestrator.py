@@ -135,7 +135,7 @@ async def test_a_held_lock_refuses_without_reading():
 
 
 class ScriptedEngine:
-    """A custom engine (seed 000): no statechart at all, one fixed emission and completion."""
+    """A custom engine (Arvo's MachineExecutionEngine protocol): no statechart at all, one fixed emission and completion."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[bool, str]] = []

@@ -1,5 +1,5 @@
 """The two drivers of the one pure core, behind one small interface, so every orchestration
-scenario runs on both (DESIGN.md: "Both drivers must give the same events for the same input").
+scenario runs on both (README.md, "How it fits together": both drivers give the same events).
 
 ``run(event)`` feeds an init event to the system and returns the events that *left* it once the
 root execution settled: unrouted events and events with a domain (in process: the broker's

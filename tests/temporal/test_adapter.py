@@ -26,6 +26,7 @@ from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
+    HandlerSettings,
     OrchestratorSpec,
     create_worker,
     workflow_id_for,
@@ -141,6 +142,66 @@ async def test_continue_as_new_carries_the_record_and_the_dedupe_window(client, 
         context = (await client.snapshot(init.subject))["state"]["context"]
         assert context["count"] == 41
         assert sorted(context["seen"]) == [*range(40), 99]
+
+
+async def test_callers_never_see_continue_as_new(client, task_queue, sink):
+    """Eight callers execute 25 events each while the execution continues as new several
+    times; updates refused while a run hands over are retried by the client, unseen."""
+    async with create_worker(client, app=app(task_queue, sink, build_counter())):
+        init = counter_init()
+        await client.execute(init)
+
+        async def caller(lane: int) -> int:
+            for n in range(25):
+                await client.execute(tick(init, lane * 100 + n))
+            return lane
+
+        assert sorted(await asyncio.gather(*(caller(lane) for lane in range(8)))) == list(range(8))
+        status = await client.status(init.subject)
+        assert status.runs > 2 and status.rejections == []
+        context = (await client.snapshot(init.subject))["state"]["context"]
+        assert context["count"] == 200
+
+
+def test_a_continuing_as_new_refusal_is_retried_and_a_violation_is_not():
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+
+    from arvo_temporal.temporal._client import _RetryUpdate
+    from arvo_temporal.temporal._errors import CONTINUING_AS_NEW, failure_for
+
+    def failed(cause: BaseException) -> WorkflowUpdateFailedError:
+        return WorkflowUpdateFailedError(cause)
+
+    handover = failed(ApplicationError("handing over", type=CONTINUING_AS_NEW))
+    assert isinstance(ArvoTemporalClient._update_error(handover), _RetryUpdate)
+    refused = ArvoTemporalClient._update_error(failed(failure_for(ContractViolation("bad a"))))
+    assert isinstance(refused, ContractViolation) and "bad a" in str(refused)
+
+
+async def test_handlers_heartbeat_and_take_their_own_settings(client, task_queue, sink):
+    application = ArvoApp(
+        orchestrators=[build_adder()],
+        handlers=[make_calculator_handler()],
+        default_sink=sink,
+        task_queue=task_queue,
+        handler_settings={"com.calculator.add": HandlerSettings(heartbeat=timedelta(seconds=4))},
+    )
+    assert application.handler_limits("com.other").heartbeat == timedelta(seconds=10)
+    async with create_worker(client, app=application):
+        init = adder_init()
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 5
+    history = await client.temporal.get_workflow_handle(
+        workflow_id_for(init.subject)
+    ).fetch_history()
+    (scheduled,) = [
+        event.activity_task_scheduled_event_attributes
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled.heartbeat_timeout.ToTimedelta() == timedelta(seconds=4)
+    assert scheduled.start_to_close_timeout.ToTimedelta() == timedelta(minutes=5)
 
 
 async def test_events_for_finished_or_unknown_executions_are_refused(client, task_queue, sink):
@@ -303,6 +364,8 @@ async def test_cancelling_many_executions_never_loses_an_initiators_error(client
         errors = {e.subject: e for e in sink.events if e.type == "sys.arvo.orc.adder.error"}
         assert set(errors) == {init.subject for init in inits}
         assert all(errors[i.subject].data["errorMessage"] == f"stop {i.id}" for i in inits)
+        told = [e.subject for e in sink.events if e.type == "sys.arvo.orc.adder.error"]
+        assert len(told) == len(inits), "each initiator told exactly once"
 
 
 async def test_a_stopped_worker_frees_its_task_queue_for_another_app(client, task_queue, sink):

@@ -8,6 +8,7 @@ run as child processes that the test stops with SIGINT / SIGTERM by PID.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
@@ -18,19 +19,26 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from temporalio.api.enums.v1 import VersioningBehavior
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkerDeploymentRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
+)
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError
 
-from arvo_temporal import ArvoEvent, setup_arvo_machine
+from arvo_temporal import ArvoEvent
 from arvo_temporal.cli import port_is_free, run
 from arvo_temporal.sinks import MemorySink
-from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
-from arvo_temporal.temporal._app import unregister_app
+from arvo_temporal.temporal import ArvoPlugin, ArvoTemporalClient, create_worker
 from examples.app import build_app
 from examples.approval.starter import decision_event, expense_init
-from examples.calculator.contracts import adder_contract, calculator_contract
-from examples.calculator.handlers import make_calculator_handler
 from examples.calculator.starter import adder_init
+from examples.codec import ENCODING, KEY_ENV, EncryptionCodec, new_key
 from tests.conftest import ROOT
+from tests.temporal.waiting import eventually
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -76,12 +84,8 @@ async def examples_worker(temporal_server, temporal_client, task_queue) -> Async
     default, external = MemorySink(), MemorySink()
     app = build_app(task_queue=task_queue, sinks={"default": default, "external": external})
     client = ArvoTemporalClient(temporal_client, task_queue=task_queue)
-    try:
-        async with create_worker(client, app=app):
-            yield Running(client, temporal_server.target, task_queue, default, external)
-    finally:
-        # Replays in this process register the app again under the recorded task queue.
-        unregister_app(app)
+    async with create_worker(client, app=app):
+        yield Running(client, temporal_server.target, task_queue, default, external)
 
 
 @pytest.fixture
@@ -236,23 +240,6 @@ async def test_long_waits_show_progress_on_stderr(running):
     await running.client.cancel(init.subject)
 
 
-def changed_adder_app() -> ArvoApp:
-    """An adder whose 1.0.0 no longer calls the calculator: replaying an old history must fail."""
-    setup = setup_arvo_machine(
-        contracts={
-            "self": adder_contract.version("1.0.0"),
-            "services": {"calculator": calculator_contract.version("1.0.0")},
-        }
-    )
-    machine = setup.create_machine(
-        id="adder",
-        context=lambda init: {"sum": 0},
-        output=lambda context: {"success": True, "sum": context["sum"], "errors": []},
-        config={"initial": "done", "states": {"done": {"type": "final"}}},
-    )
-    return ArvoApp(orchestrators=[machine], handlers=[make_calculator_handler()])
-
-
 async def test_history_fetched_from_the_server_replays_and_a_changed_machine_does_not(
     temporal_server, temporal_client, task_queue, tmp_path
 ):
@@ -274,7 +261,7 @@ async def test_history_fetched_from_the_server_replays_and_a_changed_machine_doe
     assert replayed.json()["replayed"] is True
 
     changed = await cli(
-        "replay", str(history_file), "--app", "tests.temporal.test_cli:changed_adder_app"
+        "replay", str(history_file), "--app", "tests.fixtures.changed:changed_adder_app"
     )
     assert changed.code == 1
     assert "nondeterminism" in changed.error_line.lower()
@@ -359,6 +346,9 @@ async def test_usage_errors_are_one_line_and_exit_2(tmp_path):
         (["worker", "--app", "examples.app:app", "--sink", "external"], "DOMAIN=URL"),
         (["worker", "--app", "examples.app:app", "--sink", "x=ftp://h/"], "unsupported sink"),
         (["result", adder_init(1, 1).subject, "--timeout", "-1"], "cannot be negative"),
+        (["list", "--codec", "examples.codec"], "the codec must be given as module:attribute"),
+        (["list", "--codec", "examples.codec:KEY_ENV"], "is a str, not a temporalio.converter"),
+        (["worker", "--app", "examples.app:app", "--codec", "x"], "module:attribute"),
     ]:
         outcome = await cli(*argv)
         assert outcome.code == 2, (argv, outcome)
@@ -490,3 +480,149 @@ async def test_an_unknown_namespace_is_named(running):
     outcome = await cli("status", subject, *running.opts(), "--namespace", "no-such-namespace")
     assert outcome.code == 1
     assert "no-such-namespace" in outcome.error_line
+
+
+async def test_worker_serves_a_worker_deployment_version(temporal_server, task_queue):
+    deployment = f"arvo-test-{task_queue[-8:]}"
+    namespace = temporal_server.namespace
+    async with serving(
+        "arvo_temporal.cli", "worker",
+        "--address", temporal_server.target, "--task-queue", task_queue,
+        "--app", "examples.app:app", "--deployment-name", deployment, "--build-id", "build-1",
+        ready="worker for examples.app:app", stop=signal.SIGTERM,
+    ) as served:  # fmt: skip
+        assert f"deployment {deployment} build build-1" in served.ready[-1]
+        client = await ArvoTemporalClient.connect(temporal_server.target, task_queue=task_queue)
+        service = client.temporal.workflow_service
+
+        async def version_registered():
+            try:
+                described = await service.describe_worker_deployment(
+                    DescribeWorkerDeploymentRequest(namespace=namespace, deployment_name=deployment)
+                )
+            except RPCError:
+                return None  # not known until the worker's first poll arrives
+            builds = [
+                summary.deployment_version.build_id
+                for summary in described.worker_deployment_info.version_summaries
+            ]
+            return "build-1" in builds
+
+        assert await eventually(version_registered, "the worker's deployment version")
+        # What a deploy does once the replay gate passed: make the new version current.
+        await service.set_worker_deployment_current_version(
+            SetWorkerDeploymentCurrentVersionRequest(
+                namespace=namespace, deployment_name=deployment, build_id="build-1"
+            )
+        )
+        init = adder_init(6, 7)
+        await client.send(init)
+        assert (await client.result(init.subject))["sum"] == 13
+        description = await client.temporal.get_workflow_handle(
+            client.workflow_id(init.subject)
+        ).describe()
+    versioning = description.raw_description.workflow_execution_info.versioning_info
+    assert versioning.deployment_version.deployment_name == deployment
+    assert versioning.deployment_version.build_id == "build-1"
+    assert versioning.behavior == VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE
+    assert served.process.returncode == 0, served.stderr
+
+
+async def test_worker_deployment_options_come_in_pairs():
+    for argv, message in [
+        (["--deployment-name", "arvo"], "needs both --deployment-name and --build-id"),
+        (["--build-id", "1"], "needs both --deployment-name and --build-id"),
+    ]:
+        outcome = await cli("worker", "--app", "examples.app:app", *argv)
+        assert outcome.code == 2 and message in outcome.error_line
+    from_env = await cli(
+        "worker", "--app", "examples.app:app", env={"ARVO_DEPLOYMENT_NAME": "arvo"}
+    )
+    assert from_env.code == 2 and "needs both" in from_env.error_line
+
+
+async def test_connection_comes_from_an_envconfig_profile(temporal_server, tmp_path):
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f'[profile.local]\naddress = "{temporal_server.target}"\nnamespace = "default"\n'
+        '[profile.nowhere]\naddress = "127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    by_option = await cli(
+        "list", "--limit", "1", "--config-file", str(config), "--profile", "local"
+    )
+    assert by_option.code == 0, by_option.err
+    by_env = await cli(
+        "list",
+        "--limit",
+        "1",
+        env={"TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "local"},
+    )
+    assert by_env.code == 0, by_env.err
+    # The options win over the profile, and the profile over nothing.
+    overridden = await cli(
+        "list", "--config-file", str(config), "--profile", "nowhere",
+        "--address", temporal_server.target,
+    )  # fmt: skip
+    assert overridden.code == 0, overridden.err
+    unreachable = await cli("list", "--config-file", str(config), "--profile", "nowhere")
+    assert unreachable.code == 1
+    assert "cannot connect to Temporal at 127.0.0.1:9" in unreachable.error_line
+    unknown = await cli("list", "--config-file", str(config), "--profile", "staging")
+    assert unknown.code == 2
+    assert "Profile 'staging' not found" in unknown.error_line
+
+
+async def test_dev_with_a_codec_points_its_ui_at_a_codec_server():
+    port, ui_port = free_port(), free_port()
+    env = {"PATH": "/usr/bin:/bin", KEY_ENV: new_key()}
+    async with serving(
+        "arvo_temporal.cli", "dev", "--in-memory", "--port", str(port), "--ui-port", str(ui_port),
+        "--codec", "examples.codec:codec",
+        ready="press Ctrl-C", stop=signal.SIGINT, env=env,
+    ) as served:  # fmt: skip
+        (line,) = [line for line in served.ready if line.startswith("codec server")]
+        codec_url = line.split()[2]
+        assert codec_url.startswith("http://127.0.0.1:")
+        ui = f"http://127.0.0.1:{ui_port}"
+        async with httpx.AsyncClient(timeout=30) as http:
+            settings = (await http.get(f"{ui}/api/v1/settings")).json()
+            assert settings["Codec"]["Endpoint"] == codec_url
+            preflight = await http.options(
+                f"{codec_url}/decode",
+                headers={"Origin": ui, "Access-Control-Request-Method": "POST"},
+            )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == ui
+    assert served.process.returncode == 0, served.stderr
+
+
+async def test_worker_command_encodes_with_the_codec(temporal_server, task_queue):
+    key = new_key()
+    env = {"PATH": "/usr/bin:/bin", KEY_ENV: key, "ARVO_CODEC": "examples.codec:codec"}
+    async with serving(
+        "arvo_temporal.cli", "worker",
+        "--address", temporal_server.target, "--task-queue", task_queue,
+        "--app", "examples.app:app", "--sink", "default=memory:",
+        ready="worker for examples.app:app", stop=signal.SIGTERM, env=env,
+    ) as served:  # fmt: skip
+        assert "codec examples.codec:codec" in served.ready[-1]
+        encrypted = DataConverter(payload_codec=EncryptionCodec(base64.b64decode(key)))
+        client = ArvoTemporalClient(
+            await temporal_server.connect(data_converter=encrypted, plugins=[ArvoPlugin()]),
+            task_queue=task_queue,
+        )
+        # Not an adder: tests/temporal/test_histories.py replays adders it lists namespace-wide.
+        init = expense_init(5, "coffee", timeout_seconds=1)
+        await client.send(init)
+        assert (await client.result(init.subject))["status"] == "timed_out"
+    assert served.process.returncode == 0, served.stderr
+    raw = await temporal_server.connect()
+    history = await raw.get_workflow_handle(client.workflow_id(init.subject)).fetch_history()
+    (completed,) = [
+        event.workflow_execution_completed_event_attributes
+        for event in history.events
+        if event.HasField("workflow_execution_completed_event_attributes")
+    ]
+    (result,) = completed.result.payloads
+    assert result.metadata["encoding"] == ENCODING  # the worker's own output, encrypted

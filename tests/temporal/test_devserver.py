@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import socket
 import sys
 import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio import activity, workflow
@@ -35,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         ARVO_STATUS,
         ARVO_VERSION,
         register_search_attributes,
-        search_attribute_cli_args,
         search_attribute_definitions,
     )
     from tests.temporal.conftest import CONTINUE_AS_NEW_SUGGESTED_AFTER, require_temporal_cli
@@ -105,29 +105,6 @@ def test_the_product_uses_four_keyword_attributes():
     assert ARVO_SEARCH_ATTRIBUTES == (ARVO_ORCHESTRATOR, ARVO_VERSION, ARVO_STATUS, ARVO_INITIATOR)
 
 
-def test_cli_arguments_register_each_attribute():
-    assert search_attribute_cli_args() == [
-        "--search-attribute",
-        "ArvoOrchestrator=Keyword",
-        "--search-attribute",
-        "ArvoVersion=Keyword",
-        "--search-attribute",
-        "ArvoStatus=Keyword",
-        "--search-attribute",
-        "ArvoInitiator=Keyword",
-    ]
-    other: list[SearchAttributeKey[Any]] = [
-        SearchAttributeKey.for_int("Count"),
-        SearchAttributeKey.for_keyword_list("Tags"),
-    ]
-    assert search_attribute_cli_args(other) == [
-        "--search-attribute",
-        "Count=Int",
-        "--search-attribute",
-        "Tags=KeywordList",
-    ]
-
-
 # ----------------------------------------------------------------------------------------------
 # the shared server
 
@@ -137,7 +114,7 @@ async def test_server_is_local_and_accepts_a_client(temporal_server, temporal_cl
     assert temporal_server.namespace == "default"
     assert temporal_server.ui_url is None  # headless
     assert temporal_server.db_path is None  # in memory
-    assert temporal_server.running
+    assert temporal_server.pid > 0
     assert await temporal_client.service_client.check_health()
     assert temporal_client.namespace == "default"
 
@@ -222,14 +199,23 @@ async def test_continue_as_new_is_suggested_early(temporal_client, task_queue):
 # servers of their own
 
 
+def _refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 async def test_stop_ends_the_server_process():
     require_temporal_cli()
     server = await DevServer.start()
     pid = server.pid
     assert _pid_exists(pid)
+    assert not _refuses_connections(server.port)
     await server.stop()
-    assert not server.running
     assert not _pid_exists(pid)
+    assert _refuses_connections(server.port)
     await server.stop()  # a second stop is harmless
 
 
@@ -238,9 +224,10 @@ async def test_context_manager_stops_the_server():
     async with DevServer.start() as server:
         client = await server.connect()
         assert await client.service_client.check_health()
+        assert server.client.namespace == "default"
         pid = server.pid
     assert not _pid_exists(pid)
-    assert not server.log_path.exists()
+    assert "stopped" in repr(server)
 
 
 async def test_file_database_persists_executions_across_restarts(tmp_path):
@@ -260,23 +247,26 @@ async def test_file_database_persists_executions_across_restarts(tmp_path):
         assert description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def test_other_namespace_and_ui():
+async def test_other_namespace_ui_and_codec_endpoint():
     require_temporal_cli()
-    async with DevServer.start(namespace="arvo-test", ui_port=0) as server:
+    codec = "http://127.0.0.1:8081/arvo-test"
+    async with DevServer.start(namespace="arvo-test", ui_port=0, codec_endpoint=codec) as server:
         assert server.namespace == "arvo-test"
         client = await server.connect()
         assert client.namespace == "arvo-test"
         assert await register_search_attributes(client, "arvo-test") == []
         assert server.ui_url is not None
         assert server.ui_url.startswith("http://127.0.0.1:")
-        status = await asyncio.to_thread(_http_status, server.ui_url)
+        assert server.ui_url != f"http://127.0.0.1:{server.port + 1000}"  # a free port of ours
+        status, body = await asyncio.to_thread(_http_get, f"{server.ui_url}/api/v1/settings")
         assert status == 200
+        # The UI decodes payloads through this endpoint (arvo-temporal codec-server).
+        assert json.loads(body)["Codec"]["Endpoint"] == codec
 
 
-def _http_status(url: str) -> int:
+def _http_get(url: str) -> tuple[int, bytes]:
     with urllib.request.urlopen(url, timeout=30) as response:
-        code: int = response.status
-        return code
+        return response.status, response.read()
 
 
 async def test_dynamic_config_values_are_passed_as_json():
@@ -286,13 +276,18 @@ async def test_dynamic_config_values_are_passed_as_json():
     async with DevServer.start(
         dynamic_config={"arvo.test.note": "bar", "history.enableSignalWithStartFromWorkflow": True}
     ) as server:
-        assert server.running
+        assert await (await server.connect()).service_client.check_health()
+    with pytest.raises(ValueError, match="invalid dynamic config key"):
+        DevServer.start(dynamic_config={"a=b": 1})
 
 
-async def test_a_server_that_cannot_start_reports_its_output():
+async def test_a_server_that_cannot_start_is_reported(capfd):
     require_temporal_cli()
-    with pytest.raises(DevServerError, match="unknown flag: --no-such-flag"):
-        await DevServer.start(extra_args=["--no-such-flag"])
+    # The limit only shortens the wait for a process that has already exited.
+    with pytest.raises(DevServerError, match="the Temporal dev server did not start"):
+        await DevServer.start(extra_args=["--no-such-flag"], startup_timeout=3)
+    # Its own explanation went to stderr, as start_local leaves it.
+    assert "unknown flag: --no-such-flag" in capfd.readouterr().err
 
 
 async def test_a_missing_binary_names_the_install_command(tmp_path, monkeypatch):

@@ -14,7 +14,6 @@ import pytest
 
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoTemporalClient, create_worker
-from arvo_temporal.temporal._app import unregister_app
 from examples import app as app_module
 from examples.app import build_app
 from examples.approval import starter as approval
@@ -34,11 +33,8 @@ async def system(temporal_client, task_queue):
     default, external = MemorySink(), MemorySink()
     app = build_app(task_queue=task_queue, sinks={"default": default, "external": external})
     client = ArvoTemporalClient(temporal_client, task_queue=task_queue)
-    try:
-        async with create_worker(client, app=app):
-            yield client, default, external
-    finally:
-        unregister_app(app)
+    async with create_worker(client, app=app):
+        yield client, default, external
 
 
 def test_the_deployed_app_serves_all_examples():

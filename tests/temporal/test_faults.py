@@ -12,6 +12,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio.api.enums.v1 import TimeoutType
+
 from arvo_temporal import ArvoOrchestratorEventFactory
 from arvo_temporal.temporal import ArvoTemporalClient
 from tests.conftest import ROOT
@@ -106,6 +108,19 @@ async def test_a_worker_killed_mid_run_loses_nothing(temporal_server, task_queue
         delivered = completions(sink)
         assert set(delivered) == {event.subject for event in inits}, "every completion delivered"
         assert all(delivered[e.subject]["data"]["sum"] == n + 1 for n, e in enumerate(inits))
+        # A handler attempt lost with the worker was noticed by its heartbeat, not by the
+        # five-minute attempt timeout.
+        for event in inits:
+            history = await client.temporal.get_workflow_handle(
+                client.workflow_id(event.subject)
+            ).fetch_history()
+            for item in history.events:
+                if not item.HasField("activity_task_started_event_attributes"):
+                    continue
+                started = item.activity_task_started_event_attributes
+                if started.attempt > 1 and started.last_failure.HasField("timeout_failure_info"):
+                    kind = started.last_failure.timeout_failure_info.timeout_type
+                    assert kind == TimeoutType.TIMEOUT_TYPE_HEARTBEAT, event.subject
     finally:
         stop(first)
         if second is not None:

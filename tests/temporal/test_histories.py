@@ -83,12 +83,18 @@ async def test_fresh_histories_replay(temporal_client):
         await client.send(parent)
         await client.result(parent.subject)
         recorded["parent_child_chain_parent"] = parent.subject
-        children = await client.list(orchestrator="arvo.orc.adder")
-        child = next(
-            (item for item in children if item.subject and item.subject != adder.subject), None
+        # The child adder ran on this test's task queue (other tests' adders may be encrypted).
+        query = (
+            f"WorkflowType = 'ArvoMachineWorkflow' AND TaskQueue = '{HISTORY_TASK_QUEUE}' "
+            "AND ArvoOrchestrator = 'arvo.orc.adder'"
         )
-        if child is not None and child.subject:
-            recorded["parent_child_chain_child"] = child.subject
+        children = [
+            (await execution.memo()).get("subject")
+            async for execution in temporal_client.list_workflows(query)
+        ]
+        child = next((subject for subject in children if subject != adder.subject), None)
+        assert child is not None, "the parent's child execution ran on this task queue"
+        recorded["parent_child_chain_child"] = child
 
         faulty = _init(anchors.faulty, {"mode": "error"})
         await client.send(faulty)

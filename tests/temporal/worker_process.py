@@ -44,8 +44,9 @@ async def main() -> None:
         handlers=[slow_calculator(args.delay)],
         default_sink=JsonLinesSink(args.sink),
         task_queue=args.task_queue,
-        # Notice a dead worker's in-flight handler quickly, so the test does not wait minutes.
-        handler_timeout=timedelta(seconds=3),
+        # A dead worker's in-flight handler is noticed by its missing heartbeats (the attempt's
+        # own timeout stays the default five minutes).
+        handler_heartbeat=timedelta(seconds=2),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

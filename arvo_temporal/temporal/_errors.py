@@ -1,0 +1,131 @@
+"""The one error boundary between Arvo and Temporal.
+
+Everything the workflow or an activity reports to a caller crosses Temporal as
+``ApplicationError(message, {fields}, type=<class name>, non_retryable=...)``; the client rebuilds
+the same Python exception from ``type`` and the fields, never from the message text. A type this
+module does not know comes back as a plain ``ExecutionViolation`` carrying the original message,
+so a newer worker never breaks an older client.
+
+Two types are not errors of the caller's but of timing, and are retried by the client without
+the caller seeing them: ``ExecutionContinuingAsNew`` (the update arrived while the run hands over
+to its successor) and ``ExecutionBusy`` (Temporal's in-flight update limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from temporalio.exceptions import ApplicationError
+
+from arvo_temporal.errors import (
+    ArvoError,
+    ConfigViolation,
+    ContractViolation,
+    ExecutionClosedError,
+    ExecutionViolation,
+    TransactionCause,
+    TransactionViolation,
+    ViolationError,
+    is_violation,
+)
+
+__all__ = [
+    "CONTINUING_AS_NEW",
+    "RETRYABLE_TYPES",
+    "VIOLATION_TYPES",
+    "error_from_failure",
+    "failure_for",
+    "failure_type",
+]
+
+CONTINUING_AS_NEW = "ExecutionContinuingAsNew"
+RETRYABLE_TYPES = frozenset({CONTINUING_AS_NEW})
+VIOLATION_TYPES = (
+    "ConfigViolation",
+    "ContractViolation",
+    "ExecutionViolation",
+    "TransactionViolation",
+)
+"""Types a handler activity must not retry: the same event would be refused again."""
+
+
+def failure_type(error: BaseException) -> str:
+    """The ``ApplicationError`` type of an error: its class name. User-defined violations that
+    only follow Arvo's marker rule (not our classes) travel as ``ExecutionViolation``."""
+    name = type(error).__name__
+    if isinstance(error, ViolationError) and name not in _REBUILD:
+        # A subclass of ours travels as the Arvo violation it specialises.
+        kind = "TransactionViolation" if isinstance(error, TransactionViolation) else ""
+        kind = kind or f"{error.kind}Violation"
+        return kind if kind in _REBUILD else "ExecutionViolation"
+    if isinstance(error, ArvoError):
+        return name
+    if is_violation(error):
+        return "ExecutionViolation"
+    return name
+
+
+def _fields(error: BaseException) -> dict[str, Any]:
+    if isinstance(error, TransactionViolation):
+        return {
+            "message": error.raw_message.partition("] ")[2] or error.raw_message,
+            "cause": error.cause.value,
+            "metadata": error.metadata,
+        }
+    if isinstance(error, ViolationError):
+        return {"message": error.raw_message, "metadata": error.metadata}
+    if isinstance(error, ExecutionClosedError):
+        return {"subject": error.subject, "workflow_id": error.workflow_id}
+    return {"message": str(error)}
+
+
+def failure_for(error: BaseException, *, non_retryable: bool = True) -> ApplicationError:
+    """The ``ApplicationError`` that carries ``error`` across Temporal."""
+    return ApplicationError(
+        str(error), _fields(error), type=failure_type(error), non_retryable=non_retryable
+    )
+
+
+def _violation(kind: type[ViolationError]) -> Callable[[Mapping[str, Any]], ArvoError]:
+    def build(fields: Mapping[str, Any]) -> ArvoError:
+        return kind(str(fields.get("message", "")), metadata=fields.get("metadata"))
+
+    return build
+
+
+def _transaction(fields: Mapping[str, Any]) -> ArvoError:
+    try:
+        cause = TransactionCause(str(fields.get("cause")))
+    except ValueError:
+        cause = TransactionCause.LOCK_UNACQUIRED
+    return TransactionViolation(
+        str(fields.get("message", "")), cause=cause, metadata=fields.get("metadata")
+    )
+
+
+def _closed(fields: Mapping[str, Any]) -> ArvoError:
+    return ExecutionClosedError(
+        str(fields.get("subject", "")), workflow_id=str(fields.get("workflow_id", ""))
+    )
+
+
+_REBUILD: dict[str, Callable[[Mapping[str, Any]], ArvoError]] = {
+    "ConfigViolation": _violation(ConfigViolation),
+    "ContractViolation": _violation(ContractViolation),
+    "ExecutionViolation": _violation(ExecutionViolation),
+    "TransactionViolation": _transaction,
+    "ExecutionClosedError": _closed,
+}
+
+
+def error_from_failure(failure: ApplicationError) -> ArvoError:
+    """The Arvo error an ``ApplicationError`` carries (rebuilt from its type and fields)."""
+    details = failure.details
+    fields: Mapping[str, Any] = (
+        details[0] if details and isinstance(details[0], Mapping) else {"message": failure.message}
+    )
+    rebuild = _REBUILD.get(failure.type or "")
+    if rebuild is None:
+        return ExecutionViolation(f"{failure.type or 'Error'}: {failure.message}")
+    return rebuild(fields)
