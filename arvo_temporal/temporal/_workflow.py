@@ -56,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.temporal._binding import AppBinding
     from arvo_temporal.temporal._errors import (
         CONTINUING_AS_NEW,
+        EXECUTION_FAILED,
+        EXECUTION_REJECTED,
         VIOLATION_TYPES,
         failure_for,
         failure_type,
@@ -253,8 +255,18 @@ class ArvoMachineWorkflow:
 
     @workflow.run
     async def run(self, input: WorkflowInput) -> ExecutionSummary:
-        """Apply events until the machine finishes, is cancelled or times out."""
-        timeout = self._resolve(input)
+        """Apply events until the machine finishes, is cancelled or times out.
+
+        The Temporal run status follows the execution's: done → COMPLETED, cancelled by a
+        client → CANCELED, failed (a machine error, or a worker that cannot serve it) and
+        rejected (no event started it) → FAILED with the reason.
+        """
+        try:
+            timeout = self._resolve(input)
+        except ApplicationError as failure:
+            self._state.end("failed", failure.message)
+            self._publish_status()
+            raise
         if self._state.deadline_ms is None and timeout is not None:
             self._state.deadline_ms = _now_ms() + timeout.total_seconds() * 1000
         try:
@@ -283,7 +295,15 @@ class ArvoMachineWorkflow:
                 event.type,
                 self._state.status,
             )
-        return self._state.summary()
+        summary = self._state.summary()
+        if summary.status in ("failed", "rejected"):
+            raise ApplicationError(
+                summary.error or f"the execution {summary.status}",
+                {"status": summary.status, "error": summary.error},
+                type=EXECUTION_FAILED if summary.status == "failed" else EXECUTION_REJECTED,
+                non_retryable=True,
+            )
+        return summary
 
     def _resolve(self, input: WorkflowInput) -> timedelta | None:
         """Find this run's orchestrator in the bound app; a run that cannot fails visibly."""
