@@ -13,6 +13,7 @@ import io
 import json
 import socket
 import threading
+import types
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -779,16 +780,28 @@ async def test_router_closes_each_sink_once():
     assert (shared.closes, catch_all.closes) == (1, 1)
 
 
-def test_sinks_module_does_not_import_temporalio():
+def test_sinks_do_not_import_temporalio():
     """Sinks are plain async code (tested and reusable without a server); only the activity that
-    calls them knows about Temporal. Read from the source, since the package ``__init__`` may
-    import temporalio for its own reasons."""
-    source = Path(sinks_module.__file__).read_text(encoding="utf-8")
+    calls them knows about Temporal. Read from the sources, since a package ``__init__`` elsewhere
+    may import temporalio for its own reasons."""
     imported: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    for source in Path(sinks_module.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
     assert "temporalio" not in imported
-    assert "httpx" in imported  # the check does see the module's imports
+    assert "httpx" in imported  # the check does see the modules' imports
+
+
+def test_sinks_exports_are_sorted_and_complete():
+    public = {
+        name
+        for name, value in vars(sinks_module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(sinks_module.__all__)
+    assert sorted(sinks_module.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n)) == (
+        sinks_module.__all__
+    )
