@@ -5,42 +5,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.sinks._errors import SinkDeliveryError
+from arvo_temporal.sinks._errors import SinkDeliveryError, combine_failures
 from arvo_temporal.sinks._protocol import EventSink
 
 __all__ = ["CompositeSink", "SinkRouter"]
 
 
 async def _deliver_all(
-    owner: str, batches: Iterable[tuple[EventSink, Sequence[ArvoEvent]]]
+    owner: str,
+    batches: Iterable[tuple[EventSink, Sequence[ArvoEvent]]],
+    failures: Sequence[SinkDeliveryError] = (),
 ) -> None:
     """Deliver each batch to its sink; try every sink even when one fails, then raise.
 
     Trying the rest means a dead sink does not hold back healthy ones; the retry that follows
-    re-delivers to those too, which at-least-once delivery allows. The combined error is retryable
-    only when every failure is: retrying cannot fix a permanent failure, and a retry policy that
-    kept retrying one would only postpone the same verdict.
+    re-delivers to those too, which at-least-once delivery allows. ``failures`` are failures
+    found before delivering (events without a sink), reported with the sinks' own.
+
+    Raises:
+        SinkDeliveryError: as :func:`~arvo_temporal.sinks._errors.combine_failures` combines
+            them (retryable when any failure is).
     """
-    failures: list[SinkDeliveryError] = []
+    found = list(failures)
     for sink, batch in batches:
         try:
             await sink.deliver(batch)
         except SinkDeliveryError as error:
-            failures.append(error)
-    if not failures:
-        return
-    if len(failures) == 1:
-        raise failures[0]
-    ids = dict.fromkeys(event_id for failure in failures for event_id in failure.event_ids)
-    delays = [failure.retry_after for failure in failures if failure.retry_after is not None]
-    raise SinkDeliveryError(
-        f"{len(failures)} sinks failed: " + "; ".join(str(failure) for failure in failures),
-        sink=owner,
-        event_ids=ids,
-        retryable=all(failure.retryable for failure in failures),
-        retry_after=max(delays) if delays else None,
-        causes=failures,
-    )
+            found.append(error)
+    if found:
+        raise combine_failures(owner, "sinks", found)
 
 
 async def _close_all(sinks: Iterable[EventSink]) -> None:
@@ -73,7 +66,7 @@ class CompositeSink:
 
         Raises:
             SinkDeliveryError: one sink's error as is, or a combined one (``causes``) when several
-                failed.
+                failed, retryable when any of them is.
         """
         await _deliver_all(self.name, ((sink, events) for sink in self.sinks))
 
@@ -109,12 +102,13 @@ class SinkRouter:
     async def deliver(self, events: Sequence[ArvoEvent]) -> None:
         """Deliver each event to its domain's sink.
 
-        Nothing is delivered when any event has no sink: that is a deployment error, reported
-        before a partial delivery could make it look like a transient one.
+        An event whose domain has no sink is a deployment error that waiting cannot fix: it is
+        refused (a non-retryable failure naming the domain, so it goes to the dead-letter sink)
+        while the other events are still delivered.
 
         Raises:
-            SinkDeliveryError: not retryable, naming the domains without a sink; or the sinks'
-                own errors as :class:`CompositeSink` reports them.
+            SinkDeliveryError: the refusal of events without a sink and the sinks' own errors,
+                combined as :class:`CompositeSink` combines them.
         """
         groups: dict[int, tuple[EventSink, list[ArvoEvent]]] = {}
         missing: dict[str | None, list[str]] = {}
@@ -124,18 +118,21 @@ class SinkRouter:
                 missing.setdefault(event.domain, []).append(event.id)
                 continue
             groups.setdefault(id(sink), (sink, []))[1].append(event)
+        refused: list[SinkDeliveryError] = []
         if missing:
             domains = ", ".join(
                 "None (default)" if domain is None else repr(domain) for domain in missing
             )
             configured = ", ".join(sorted(self.sinks)) or "none"
-            raise SinkDeliveryError(
-                f"no sink for domain {domains} (configured: {configured}; no catch-all)",
-                sink=self.name,
-                event_ids=[event_id for ids in missing.values() for event_id in ids],
-                retryable=False,
+            refused.append(
+                SinkDeliveryError(
+                    f"no sink for domain {domains} (configured: {configured}; no catch-all)",
+                    sink=self.name,
+                    event_ids=[event_id for ids in missing.values() for event_id in ids],
+                    retryable=False,
+                )
             )
-        await _deliver_all(self.name, groups.values())
+        await _deliver_all(self.name, groups.values(), refused)
 
     async def aclose(self) -> None:
         """Close every distinct sink once (one sink may serve several domains)."""

@@ -26,7 +26,7 @@ from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings
 from arvo_temporal.registry import MachineRegistry
-from arvo_temporal.sinks import EventSink, SinkRouter
+from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
 __all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
 
@@ -104,6 +104,10 @@ class ArvoApp:
             the activity heartbeats while the handler runs, and Temporal retries the attempt
             elsewhere once no heartbeat came for this long.
         handler_settings: per handler source, ``HandlerSettings`` that override the two above.
+        dead_letter: where events a sink refused for good are kept
+            (``arvo_temporal/sinks/_dead_letters.py``); None: the worker's default, the file
+            ``.arvo-temporal/dead-letter.jsonl`` (the CLI and ``workers/main.py`` put it under
+            ``ARVO_DATA_DIR`` or use ``ARVO_DEAD_LETTER``).
 
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source.
@@ -120,11 +124,13 @@ class ArvoApp:
         handler_timeout: timedelta = timedelta(minutes=5),
         handler_heartbeat: timedelta = timedelta(seconds=10),
         handler_settings: Mapping[str, HandlerSettings] | None = None,
+        dead_letter: DeadLetterSink | None = None,
     ) -> None:
         self.task_queue = task_queue
         self.handler_timeout = handler_timeout
         self.handler_heartbeat = handler_heartbeat
         self.handler_settings = dict(handler_settings or {})
+        self.dead_letter = dead_letter
         self.orchestrators: dict[str, OrchestratorSpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
