@@ -82,7 +82,8 @@ class SinkRouter:
         sinks: domain → sink. Key ``"default"`` serves events whose domain is ``None`` (Arvo's
             default domain); other keys are domains such as ``"external"``.
         default: catch-all for any domain without an entry (including ``None`` when there is no
-            ``"default"`` entry). Without it such events are an error, never dropped.
+            ``"default"`` entry). Without it such events are refused (they go to the
+            dead-letter sink), never silently dropped.
 
     A domain literally named ``"default"`` shares the ``None`` entry. Events are grouped by the sink
     they resolve to, in order of first appearance, keeping each event's relative order, so two
