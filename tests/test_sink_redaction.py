@@ -77,11 +77,14 @@ async def test_no_secret_reaches_a_log_record_or_an_error(receiver, caplog):
     caplog.set_level(logging.DEBUG)
     port = receiver.url.rsplit(":", 1)[1]
     url = f"http://alice:{PASSWORD}@127.0.0.1:{port}/hook?token={TOKEN}&tenant=acme"
-    echo = f"you sent Authorization: Bearer {BEARER}, cookie={COOKIE}, token {TOKEN}".encode()
-    for _ in range(2):  # each sink's three requests are answered 200, 400, 503
+    echo = f"you sent Authorization: Bearer {BEARER}, cookie={COOKIE}, token {TOKEN}"
+    basic = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+    # Each sink's three requests are answered 200, 400, 503, echoing what it sent (the first
+    # sink sends its URL's credentials as Basic, the second a Bearer header).
+    for echoed in (f"{echo}, {basic}".encode(), echo.encode()):
         receiver.answer(200)
-        receiver.answer(400, body=echo)
-        receiver.answer(503, headers={"set-cookie": f"sid={COOKIE}"}, body=echo)
+        receiver.answer(400, body=echoed)
+        receiver.answer(503, headers={"set-cookie": f"sid={COOKIE}"}, body=echoed)
     errors: list[str] = []
     sinks = [
         HttpSink(url, headers={"X-Api-Key": API_KEY, "Cookie": f"sid={COOKIE}"}),

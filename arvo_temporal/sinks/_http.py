@@ -149,9 +149,9 @@ class HttpSink:
         if parsed.userinfo:
             secrets += [parsed.password, parsed.userinfo.decode("ascii")]
             if "authorization" not in self._headers:
-                basic = f"{parsed.username}:{parsed.password}".encode()
-                self._headers["authorization"] = f"Basic {base64.b64encode(basic).decode()}"
-                secrets.append(self._headers["authorization"])
+                basic = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode()
+                self._headers["authorization"] = f"Basic {basic}"
+                secrets += [self._headers["authorization"], basic]
             parsed = parsed.copy_with(username=None, password=None)
         secrets += [value for _, value in parsed.params.multi_items()]
         # Hidden literally in this sink's messages; values this short are everyday text ("1",
