@@ -18,7 +18,7 @@ from arvo_temporal.sinks import (
     MemorySink,
     StdoutSink,
 )
-from arvo_temporal.temporal import ArvoApp
+from arvo_temporal.temporal import ArvoApp, HandlerSettings
 from workers.main import load_settings
 
 APP = {"ARVO_APP": "examples.app:app"}
@@ -67,7 +67,11 @@ def test_the_url_wins_then_the_apps_own_then_the_file_in_the_data_dir(tmp_path):
 
 def test_the_served_copy_keeps_the_apps_settings_and_takes_the_dead_letter(tmp_path):
     app = ArvoApp(
-        sinks={"default": MemorySink()}, handler_timeout=timedelta(seconds=7), task_queue="q"
+        sinks={"default": MemorySink()},
+        handler_timeout=timedelta(seconds=7),
+        handler_heartbeat=timedelta(seconds=3),
+        handler_settings={"com.x": HandlerSettings(timeout=timedelta(seconds=1))},
+        task_queue="q",
     )
     dead_letter = JsonLinesDeadLetterSink(tmp_path / "dead.jsonl")
 
@@ -75,6 +79,8 @@ def test_the_served_copy_keeps_the_apps_settings_and_takes_the_dead_letter(tmp_p
 
     assert served is not app and served.dead_letter is dead_letter
     assert served.handler_timeout == timedelta(seconds=7)
+    assert served.handler_heartbeat == timedelta(seconds=3)
+    assert served.handler_settings == app.handler_settings
     assert served.task_queue == "q" and served.sinks.sinks == app.sinks.sinks
     assert app.dead_letter is None  # untouched
 

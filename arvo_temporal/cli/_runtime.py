@@ -229,6 +229,8 @@ def with_overrides(
         handlers=app.handlers.values(),
         task_queue=task_queue or app.task_queue,
         handler_timeout=app.handler_timeout,
+        handler_heartbeat=app.handler_heartbeat,
+        handler_settings=app.handler_settings,
         dead_letter=dead_letter or app.dead_letter,
     )
     copy.sinks = SinkRouter({**app.sinks.sinks, **(sinks or {})}, default=app.sinks.default)
