@@ -70,6 +70,8 @@ class CarriedState(_Frozen):
     runs: int = 1
     cancel_reason: str | None = None
     deadline_ms: float | None = None
+    dead_letters: list[DeadLettered] = Field(default_factory=list)
+    dead_letter_count: int = 0
 
 
 class WorkflowInput(_Frozen):
@@ -172,3 +174,6 @@ class ExecutionStatusView(_Frozen):
     runs: int = 1
     timers: list[PendingTimer] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
+    dead_letters: list[DeadLettered] = Field(default_factory=list)
+    """The most recent events a sink refused for good (kept in the dead-letter sink)."""
+    dead_letter_count: int = 0

@@ -502,7 +502,7 @@ class ArvoMachineWorkflow:
             await asyncio.shield(previous)
         targets = ", ".join(sorted({item.target for item in items}))
         try:
-            await workflow.execute_local_activity(
+            report: DispatchReport = await workflow.execute_local_activity(
                 DISPATCH_ACTIVITY,
                 DispatchBatch(items=items),
                 result_type=DispatchReport,
@@ -510,16 +510,21 @@ class ArvoMachineWorkflow:
                 retry_policy=DISPATCH_RETRY,
                 summary=f"emit {len(items)} event(s) → {targets}",
             )
-        except ActivityError as error:
+        # A local activity's non-retryable failure arrives as a bare ApplicationError.
+        except (ActivityError, ApplicationError) as error:
+            cause = error.cause if isinstance(error, ActivityError) else error
             for item in items:
                 self._inbox.reject(
                     Rejection(
                         event_id=item.event.id,
                         event_type=item.event.type,
                         error_type="DeliveryFailed",
-                        message=str(error.cause or error),
+                        message=str(cause or error),
                     )
                 )
+            return
+        if report.dead_letters:
+            self._state.dead_lettered(report.dead_letters)
 
     async def _drain_dispatches(self) -> None:
         # Shielded: a cancel request arriving while run() waits here cancels run(), not the

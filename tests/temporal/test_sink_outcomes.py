@@ -59,13 +59,19 @@ def adder_app(task_queue: str, sink: Any, dead_letter: JsonLinesDeadLetterSink) 
     )
 
 
-async def finish(client: ArvoTemporalClient, app: ArvoApp) -> tuple[Any, str, Any]:
-    """Run one adder execution to its end: (result, ArvoStatus, Temporal's status)."""
+async def finish(
+    client: ArvoTemporalClient, app: ArvoApp, views: list[Any] | None = None
+) -> tuple[Any, str, Any]:
+    """Run one adder execution to its end: (result, ArvoStatus, Temporal's status); the status
+    query's whole answer is appended to ``views`` when given."""
     init = adder_init(2, 3)
     async with create_worker(client, app=app):
         await client.send(init)
         result = await client.result(init.subject)
-        status = (await client.status(init.subject)).status
+        view = await client.status(init.subject)
+        status = view.status
+        if views is not None:
+            views.append(view)
     described = await client.temporal.get_workflow_handle(
         client.workflow_id(init.subject)
     ).describe()
@@ -78,12 +84,18 @@ async def test_a_done_machine_whose_completion_is_refused_completes_and_dead_let
     receiver.answer(400, body=b"unknown event type")
     dead_letter = JsonLinesDeadLetterSink(tmp_path / "dead-letter.jsonl")
     sink = HttpSink(receiver.url + "/events")
+    views: list[Any] = []
     try:
         result, status, temporal_status = await finish(
-            client, adder_app(task_queue, sink, dead_letter)
+            client, adder_app(task_queue, sink, dead_letter), views
         )
     finally:
         await sink.aclose()
+    # The execution keeps a record of it too (the status query; carried on continue-as-new).
+    (view,) = views
+    assert view.dead_letter_count == 1
+    (recorded,) = view.dead_letters
+    assert (recorded.event_type, recorded.status) == ("arvo.orc.adder.done", 400)
 
     assert result == DONE
     assert status == "done"
