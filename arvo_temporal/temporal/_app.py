@@ -97,7 +97,7 @@ class ArvoApp:
             machine versions of one orchestrator.
         handlers: service handlers run as activities.
         sinks: where events leaving the system go, by domain (``"default"`` for domain null).
-        default_sink: where events of any other domain go (None: such events are an error).
+        default_sink: where events of any other domain go (None: to the dead-letter sink).
         task_queue: the task queue its workers poll and its workflows run on.
         handler_timeout: how long one handler activity attempt may run (5 minutes).
         handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
