@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arvo_temporal import ArvoEvent
-from arvo_temporal.cli import exit_now, port_is_free, stop_on_signals
+from arvo_temporal.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    exit_now,
+    port_is_free,
+    stop_on_signals,
+)
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoTemporalClient, DevServer, create_worker
 from examples.app import build_app
@@ -262,7 +268,8 @@ async def run_demo(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m examples.demo``; exit status 1 with one line on stderr when anything fails."""
+    """``python -m examples.demo``; exit status 1 with one line on stderr when anything fails,
+    130 after Ctrl-C, 141 (quietly) when the reader of its output went away."""
     parser = argparse.ArgumentParser(prog="python -m examples.demo", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--ui-port", type=int, default=UI_PORT, help="0 = any free port")
@@ -283,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         sys.stderr.write("demo interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of the progress went away (`| head`): end quietly
+        return EXIT_OUTPUT_CLOSED
     except Exception as error:
         message = " ".join(str(error).split()) or type(error).__name__
         sys.stderr.write(f"demo failed: {type(error).__name__}: {message}\n")

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
+from arvo_temporal.cli import exit_now
 from arvo_temporal.temporal import ArvoPlugin
 from examples.app import app
 
@@ -46,3 +47,4 @@ async def main(client: Client | None = None, *, stop: asyncio.Event | None = Non
 
 if __name__ == "__main__":
     asyncio.run(main())
+    exit_now(0)  # no abort in the SDK runtime's shutdown (arvo_temporal/cli/_exit.py)

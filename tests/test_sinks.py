@@ -1,22 +1,21 @@
 """Sinks, against a real HTTP server on loopback, real files and real streams (no Temporal).
 
-The HTTP receiver is stdlib ``ThreadingHTTPServer`` in a background thread: it records every
-request as it arrived on the wire and answers with the statuses a test queues, so the CloudEvents
-headers, bodies and retry classification are checked end to end rather than against a mock.
+The HTTP receiver (``tests/http_receiver.py``) is a stdlib ``ThreadingHTTPServer`` in a
+background thread: it records every request as it arrived on the wire and answers with what a
+test queues, so the CloudEvents headers, bodies and retry classification are checked end to end
+rather than against a mock.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import base64
 import io
 import json
 import socket
-import threading
-from collections import deque
+import types
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -40,7 +39,9 @@ from arvo_temporal.sinks import (
     idempotency_key,
     sink_from_url,
 )
+from arvo_temporal.sinks._errors import refusals
 from arvo_temporal.transport import ARVO_BINARY_CONTENT_TYPE, from_http
+from tests.http_receiver import Receiver, running_receiver
 
 
 def make_event(n: int = 1, *, domain: str | None = None, event_id: str | None = None) -> ArvoEvent:
@@ -58,93 +59,11 @@ def make_event(n: int = 1, *, domain: str | None = None, event_id: str | None = 
 # ------------------------------------------------------------------------------ the HTTP receiver
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """What the test controls and observes on the server side."""
-
-    url: str = ""
-    requests: list[Received] = field(default_factory=list)
-    answers: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
-    held: threading.Event | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
-        """Queue the statuses of the next responses (afterwards: 200)."""
-        for status in statuses:
-            self.answers.append((status, dict(headers or {})))
-
-    def hold(self) -> threading.Event:
-        """Make the next requests wait until the returned event is set (to provoke timeouts)."""
-        self.held = threading.Event()
-        return self.held
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    receiver: Receiver
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # A client that gave up (timeout test) makes the late answer fail; that is expected.
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_POST(self) -> None:
-        receiver = self.server.receiver
-        body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        with receiver.lock:
-            receiver.requests.append(
-                Received(
-                    "POST",
-                    self.path,
-                    {name.lower(): value for name, value in self.headers.items()},
-                    body,
-                )
-            )
-            status, headers = receiver.answers.popleft() if receiver.answers else (200, {})
-            held = receiver.held
-        if held is not None:
-            held.wait(30)
-        payload = b"" if status < 300 else f"answer {status}".encode()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A loopback HTTP server on a free port for one test, stopped afterwards."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.receiver = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="sink-receiver", daemon=True
-    )
-    thread.start()
-    try:
-        yield server.receiver
-    finally:
-        if server.receiver.held is not None:
-            server.receiver.held.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with running_receiver() as running:
+        yield running
 
 
 @pytest.fixture
@@ -314,6 +233,66 @@ async def test_a_failure_stops_the_batch_and_names_every_undelivered_event(recei
     assert len(receiver.requests) == 2
     assert caught.value.event_ids == (events[1].id, events[2].id)
     assert caught.value.retryable is True
+
+
+@pytest.mark.parametrize("mode", ["structured", "binary"])
+async def test_a_refused_event_is_passed_over_and_the_rest_delivered(receiver, closing, mode):
+    receiver.answer(400, 200, 413)
+    events = [make_event(n) for n in range(4)]
+
+    with pytest.raises(SinkDeliveryError) as caught:
+        await http_sink(closing, receiver.url, mode=mode).deliver(events)
+
+    error = caught.value
+    assert len(receiver.requests) == 4, "the refusals held nothing back"
+    assert error.retryable is False
+    assert error.event_ids == (events[0].id, events[2].id), "only the refused ones"
+    assert [(refusal.event_ids, refusal.status) for refusal in refusals(error)] == [
+        ((events[0].id,), 400),
+        ((events[2].id,), 413),
+    ]
+
+
+async def test_a_retryable_failure_after_a_refusal_stops_the_batch_and_names_both(
+    receiver, closing
+):
+    receiver.answer(400, 503)
+    events = [make_event(n) for n in range(3)]
+
+    with pytest.raises(SinkDeliveryError) as caught:
+        await http_sink(closing, receiver.url).deliver(events)
+
+    error = caught.value
+    assert len(receiver.requests) == 2
+    assert error.retryable is True, "the 503 may pass; the batch is sent again"
+    assert error.event_ids == tuple(event.id for event in events)
+    assert [refusal.status for refusal in refusals(error)] == [400]
+
+
+async def test_url_credentials_go_as_basic_authorization_and_never_in_the_url(receiver, closing):
+    port = receiver.url.rsplit(":", 1)[1]
+    sink = http_sink(closing, f"http://al%40ice:pa55:word@127.0.0.1:{port}/in?token=T0KEN")
+
+    await sink.deliver([make_event()])
+
+    (request,) = receiver.requests
+    assert (
+        request.headers["authorization"]
+        == "Basic " + base64.b64encode(b"al@ice:pa55:word").decode()
+    )
+    assert request.path == "/in?token=T0KEN"
+    assert sink.url == f"http://127.0.0.1:{port}/in?token=T0KEN"
+
+
+async def test_an_authorization_header_wins_over_url_credentials(receiver, closing):
+    port = receiver.url.rsplit(":", 1)[1]
+    sink = http_sink(
+        closing,
+        f"http://alice:secret@127.0.0.1:{port}/in",
+        headers={"Authorization": "Bearer B3ARER"},
+    )
+    await sink.deliver([make_event()])
+    assert receiver.requests[0].headers["authorization"] == "Bearer B3ARER"
 
 
 async def test_connection_refused_is_retryable(refused_url, closing):
@@ -595,10 +574,24 @@ async def test_composite_sink_combines_several_failures():
         await CompositeSink(transient, permanent).deliver([event])
 
     error = caught.value
-    assert error.retryable is False  # one permanent failure makes the whole delivery permanent
+    # Sending again may still reach 'a'; 'b' refuses again, and is dead-lettered once 'a' took it.
+    assert error.retryable is True
     assert error.event_ids == (event.id,)
     assert [cause.sink for cause in error.causes] == ["a", "b"]
+    assert [refusal.sink for refusal in refusals(error)] == ["b"]
     assert "'a'" in str(error) and "'b'" in str(error)
+
+
+async def test_composite_sink_refusals_alone_are_not_retryable():
+    event = make_event()
+    first = RecordingSink("a", failure("a", event.id, retryable=False))
+    second = RecordingSink("b", failure("b", event.id, retryable=False))
+
+    with pytest.raises(SinkDeliveryError) as caught:
+        await CompositeSink(first, second).deliver([event])
+
+    assert caught.value.retryable is False
+    assert [refusal.sink for refusal in refusals(caught.value)] == ["a", "b"]
 
 
 async def test_composite_sink_closes_every_sink():
@@ -738,7 +731,7 @@ async def test_router_falls_back_to_the_catch_all():
     assert SinkRouter({"default": default}).sink_for("audit") is None
 
 
-async def test_router_refuses_a_domain_without_sink_and_delivers_nothing():
+async def test_router_refuses_a_domain_without_sink_and_delivers_the_rest():
     default = MemorySink()
     router = SinkRouter({"default": default})
     plain, external = make_event(1), make_event(2, domain="external")
@@ -747,11 +740,12 @@ async def test_router_refuses_a_domain_without_sink_and_delivers_nothing():
         await router.deliver([plain, external])
 
     error = caught.value
-    assert error.retryable is False
+    assert error.retryable is False  # waiting does not configure a sink
     assert error.event_ids == (external.id,)
     assert "no sink for domain 'external'" in str(error)
     assert "configured: default" in str(error)
-    assert default.events == []
+    # A refusal never holds back the others (they would be lost to the dead letter otherwise).
+    assert default.events == [plain]
 
 
 async def test_router_reports_a_missing_default_domain():
@@ -779,16 +773,28 @@ async def test_router_closes_each_sink_once():
     assert (shared.closes, catch_all.closes) == (1, 1)
 
 
-def test_sinks_module_does_not_import_temporalio():
+def test_sinks_do_not_import_temporalio():
     """Sinks are plain async code (tested and reusable without a server); only the activity that
-    calls them knows about Temporal. Read from the source, since the package ``__init__`` may
-    import temporalio for its own reasons."""
-    source = Path(sinks_module.__file__).read_text(encoding="utf-8")
+    calls them knows about Temporal. Read from the sources, since a package ``__init__`` elsewhere
+    may import temporalio for its own reasons."""
     imported: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    for source in Path(sinks_module.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
     assert "temporalio" not in imported
-    assert "httpx" in imported  # the check does see the module's imports
+    assert "httpx" in imported  # the check does see the modules' imports
+
+
+def test_sinks_exports_are_sorted_and_complete():
+    public = {
+        name
+        for name, value in vars(sinks_module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(sinks_module.__all__)
+    assert sorted(sinks_module.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n)) == (
+        sinks_module.__all__
+    )

@@ -31,6 +31,13 @@ and arvo_temporal's own:
                                    are sink URLs: ``http(s)://…[?mode=binary|structured|batch]``,
                                    ``file:///abs/path.jsonl``, ``jsonl:relative/path.jsonl``,
                                    ``stdout:``, ``memory:``.
+``ARVO_DEAD_LETTER``               where events a sink refused for good (a 4xx other than 408,
+                                   425 and 429, a redirect, no sink for the domain) are kept
+                                   instead of failing the execution: ``file:///…`` or
+                                   ``jsonl:…`` is a JSON-lines file with the reason, any other
+                                   sink URL receives the events. Default: the app's own, else
+                                   ``$ARVO_DATA_DIR/dead-letter.jsonl``.
+``ARVO_DATA_DIR``                  the worker's data dir (default ``.arvo-temporal``).
 ``ARVO_CODEC``                     ``module:attribute`` of a ``temporalio`` ``PayloadCodec`` (or a
                                    function returning one) that encodes every payload, e.g.
                                    ``examples.codec:codec`` (AES-GCM, key in ``ARVO_CODEC_KEY``).
@@ -60,6 +67,8 @@ from arvo_temporal.cli import (
     SettingsError,
     WorkerSettings,
     connection_from_env,
+    data_dir_from_env,
+    dead_letter_from_env,
     deployment_from,
     exit_now,
     parse_app_spec,
@@ -124,6 +133,8 @@ def load_settings(env: Mapping[str, str]) -> WorkerSettings:
         app=app,
         task_queue=env.get("TASK_QUEUE", "").strip() or None,
         sinks=sinks_from_env(env),
+        dead_letter=dead_letter_from_env(env),
+        data_dir=data_dir_from_env(env),
         codec=codec,
         deployment=deployment_from(
             env.get("ARVO_DEPLOYMENT_NAME"),

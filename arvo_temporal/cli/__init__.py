@@ -18,7 +18,14 @@ from arvo_temporal.cli._connection import (
     ConnectionSettings,
     connection_from_env,
 )
-from arvo_temporal.cli._errors import EXIT_RUNTIME, EXIT_USAGE, CommandError, SettingsError
+from arvo_temporal.cli._errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    CommandError,
+    SettingsError,
+)
 from arvo_temporal.cli._exit import console_main as _console_main
 from arvo_temporal.cli._exit import exit_now
 from arvo_temporal.cli._loading import load_app, load_codec, parse_app_spec, parse_spec
@@ -27,6 +34,8 @@ from arvo_temporal.cli._runtime import (
     WorkerSettings,
     build_sinks,
     data_converter,
+    data_dir_from_env,
+    dead_letter_from_env,
     deployment_from,
     serve,
     sinks_from_env,
@@ -42,6 +51,8 @@ def console_script() -> NoReturn:
 __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_NAMESPACE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OUTPUT_CLOSED",
     "EXIT_RUNTIME",
     "EXIT_USAGE",
     "CodecServer",
@@ -54,6 +65,8 @@ __all__ = [
     "connection_from_env",
     "console_script",
     "data_converter",
+    "data_dir_from_env",
+    "dead_letter_from_env",
     "deployment_from",
     "exit_now",
     "load_app",

@@ -18,7 +18,9 @@ the standard ``TEMPORAL_*`` variables on top, then the options; ``--codec`` / ``
 encodes payloads. Results go to stdout as JSON, progress during long waits to stderr, and every
 error is one line on stderr: exit status 2 for a usage or input error (bad option, unreadable or
 invalid event, bad subject, bad ``--app``), 1 for a failure at run time (no connection, refused
-event, failed execution, nondeterministic replay).
+event, failed execution, nondeterministic replay), 130 after Ctrl-C, and 141, quietly, when the
+reader of the output went away (``arvo-temporal list | head -1``). The process never aborts at
+interpreter exit (``arvo_temporal/cli/_exit.py``).
 
 This module builds the parser and runs one command; the commands live in ``_client_commands``,
 ``_server_commands`` and ``_replay_commands``, and what the deployable worker
@@ -49,11 +51,18 @@ from arvo_temporal.cli._client_commands import (
     cmd_snapshot,
     cmd_status,
 )
-from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, one_line
+from arvo_temporal.cli._errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    EXIT_USAGE,
+    CommandError,
+    SettingsError,
+    one_line,
+)
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
 from arvo_temporal.cli._replay_commands import DEFAULT_LIMIT, cmd_replay
-from arvo_temporal.cli._runtime import env_text
+from arvo_temporal.cli._runtime import data_dir_from_env, env_text
 from arvo_temporal.cli._server_commands import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT,
@@ -86,7 +95,6 @@ __all__ = [
 ]
 
 PROG = "arvo-temporal"
-EXIT_INTERRUPTED = 130
 
 
 def _add_codec_option(group: argparse._ArgumentGroup) -> None:
@@ -158,6 +166,13 @@ def _add_worker_options(
         "repeatable; overrides ARVO_SINK_<DOMAIN> and the app's own sinks",
     )
     group.add_argument(
+        "--dead-letter",
+        metavar="URL",
+        help="keep events a sink refused for good here: file:///… or jsonl:… is a JSON-lines "
+        "file with the reasons, any other sink URL receives the events [ARVO_DEAD_LETTER; "
+        "default the app's own, else dead-letter.jsonl in the data dir]",
+    )
+    group.add_argument(
         "--shutdown-grace",
         type=float,
         default=10.0,
@@ -172,7 +187,8 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     parser = Parser(
         prog=PROG,
         description="Run Arvo machines on Temporal: a local dev server, workers, and a client.",
-        epilog="Errors are one line on stderr; exit status 2 = usage or input error, 1 = failure.",
+        epilog="Errors are one line on stderr; exit status 2 = usage or input error, 1 = failure, "
+        "130 = interrupted, 141 = the output's reader went away.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -197,8 +213,8 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     dev.add_argument("--headless", action="store_true", help="no Web UI")
     dev.add_argument(
         "--data-dir",
-        default=DEFAULT_DATA_DIR,
-        help=f"folder of the SQLite database, kept across restarts (default {DEFAULT_DATA_DIR})",
+        help="folder of the SQLite database (kept across restarts) and of the dead-letter file "
+        f"[ARVO_DATA_DIR, {DEFAULT_DATA_DIR}]",
     )
     dev.add_argument("--in-memory", action="store_true", help="keep nothing after it stops")
     dev.add_argument("--namespace", help="the namespace to create [TEMPORAL_NAMESPACE, default]")
@@ -364,6 +380,8 @@ def _finish_args(args: argparse.Namespace, env: Mapping[str, str]) -> None:
         args.task_queue_override = env_text(env, "TASK_QUEUE")
     if args.command == "dev" and args.namespace is None:
         args.namespace = env_text(env, "TEMPORAL_NAMESPACE") or "default"
+    if args.command == "dev" and args.data_dir is None:
+        args.data_dir = data_dir_from_env(env)
     if hasattr(args, "codec"):
         args.codec = args.codec or env_text(env, "ARVO_CODEC")
         if args.codec:
@@ -407,17 +425,29 @@ async def run(
         _finish_args(args, io.env)
         code: int = await args.handler(args, io)
         return code
+    except BrokenPipeError:
+        # The reader of stdout or stderr went away (`| head -1`): nobody is left to tell.
+        return EXIT_OUTPUT_CLOSED
     except CommandError as error:
-        io.stderr.write(f"{PROG}: {one_line(error)}\n")
-        return error.code
+        return _say(io, error)
     except Exception as error:
         described = _describe(error)
         if described is None:
             raise
-        io.stderr.write(f"{PROG}: {one_line(described)}\n")
-        return described.code
+        return _say(io, described)
     finally:
-        io.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):  # a closed stderr has no reader either
+            io.stderr.flush()
+
+
+def _say(io: Io, error: CommandError) -> int:
+    """Print the one-line error and return its status (the closed-output status when stderr has
+    no reader any more)."""
+    try:
+        io.stderr.write(f"{PROG}: {one_line(error)}\n")
+    except BrokenPipeError:
+        return EXIT_OUTPUT_CLOSED
+    return error.code
 
 
 def _describe(error: Exception) -> CommandError | None:
@@ -465,5 +495,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(run(argv))
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"{PROG}: interrupted\n")
         return EXIT_INTERRUPTED

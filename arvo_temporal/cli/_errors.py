@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from arvo_temporal.errors import ArvoError
 
-__all__ = ["EXIT_RUNTIME", "EXIT_USAGE", "CommandError", "SettingsError", "one_line"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OUTPUT_CLOSED",
+    "EXIT_RUNTIME",
+    "EXIT_USAGE",
+    "CommandError",
+    "SettingsError",
+    "one_line",
+]
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT), as a shell reports a command it interrupted."""
+EXIT_OUTPUT_CLOSED = 141
+"""Whoever read the output went away (``| head -1``): the command ends quietly with the status
+a shell reports for a tool stopped by SIGPIPE (128 + 13)."""
 
 
 class CommandError(ArvoError):

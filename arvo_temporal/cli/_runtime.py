@@ -27,19 +27,33 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from arvo_temporal.cli._connection import ConnectionSettings
 from arvo_temporal.cli._errors import CommandError, SettingsError, one_line
 from arvo_temporal.cli._loading import load_app, load_codec
-from arvo_temporal.sinks import EventSink, SinkRouter, sink_from_url
+from arvo_temporal.sinks import (
+    DEFAULT_DATA_DIR,
+    DeadLetterSink,
+    EventSink,
+    SinkRouter,
+    dead_letter_sink_from_url,
+    default_dead_letter_sink,
+    sink_from_url,
+)
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._plugin import ArvoPlugin
 from arvo_temporal.temporal._worker import create_worker
 
 __all__ = [
+    "DATA_DIR_ENV",
+    "DEAD_LETTER_ENV",
     "SINK_ENV_PREFIX",
     "Deployment",
     "WorkerSettings",
+    "build_dead_letter",
     "build_sinks",
+    "check_dead_letter_url",
     "check_sink_url",
     "connect_with_retries",
     "data_converter",
+    "data_dir_from_env",
+    "dead_letter_from_env",
     "deployment_from",
     "env_text",
     "serve",
@@ -50,6 +64,8 @@ __all__ = [
 ]
 
 SINK_ENV_PREFIX = "ARVO_SINK_"
+DEAD_LETTER_ENV = "ARVO_DEAD_LETTER"
+DATA_DIR_ENV = "ARVO_DATA_DIR"
 
 _SINK_SUFFIX = re.compile(r"[A-Za-z0-9]+(?:_{1,2}[A-Za-z0-9]+)*")
 
@@ -108,6 +124,53 @@ def check_sink_url(url: str, where: str) -> str:
     return url.strip()
 
 
+def check_dead_letter_url(url: str, where: str) -> str:
+    """``url`` (stripped) if :func:`~arvo_temporal.sinks.dead_letter_sink_from_url` accepts it.
+
+    Raises:
+        SettingsError: naming ``where`` (the variable or option), never the URL itself.
+    """
+    try:
+        dead_letter_sink_from_url(url)
+    except ValueError as error:
+        raise SettingsError(f"{where}: {error}") from None
+    return url.strip()
+
+
+def dead_letter_from_env(env: Mapping[str, str]) -> str | None:
+    """The dead-letter URL of ``ARVO_DEAD_LETTER``, checked, or None when it is not set.
+
+    Raises:
+        SettingsError: naming the variable (never the URL) when it is not a sink URL.
+    """
+    url = env_text(env, DEAD_LETTER_ENV)
+    return check_dead_letter_url(url, DEAD_LETTER_ENV) if url else None
+
+
+def data_dir_from_env(env: Mapping[str, str]) -> str:
+    """The worker's data dir: ``ARVO_DATA_DIR``, default ``.arvo-temporal``."""
+    return env_text(env, DATA_DIR_ENV) or DEFAULT_DATA_DIR
+
+
+def build_dead_letter(
+    app: ArvoApp, *, url: str | None, data_dir: str
+) -> tuple[DeadLetterSink, bool]:
+    """Where this worker keeps dead letters, and whether it made that sink (then it closes it).
+
+    ``url`` (``ARVO_DEAD_LETTER`` / ``--dead-letter``) wins, as the deployment's sinks win over
+    the app's; then the app's own ``dead_letter``; else the file ``dead-letter.jsonl`` under
+    ``data_dir`` (``ARVO_DATA_DIR``, default ``.arvo-temporal``).
+
+    Raises:
+        SettingsError: a URL that is not a sink URL.
+    """
+    if url:
+        return dead_letter_sink_from_url(check_dead_letter_url(url, "the dead-letter URL")), True
+    if app.dead_letter is not None:
+        return app.dead_letter, False
+    return default_dead_letter_sink(data_dir), False
+
+
 def sinks_from_env(env: Mapping[str, str]) -> dict[str, str]:
     """``{domain: sink URL}`` from every non-blank ``ARVO_SINK_<DOMAIN>`` variable.
 
@@ -142,20 +205,33 @@ def build_sinks(urls: Mapping[str, str]) -> dict[str, EventSink]:
 
 
 def with_overrides(
-    app: ArvoApp, *, sinks: Mapping[str, EventSink] | None = None, task_queue: str | None = None
+    app: ArvoApp,
+    *,
+    sinks: Mapping[str, EventSink] | None = None,
+    task_queue: str | None = None,
+    dead_letter: DeadLetterSink | None = None,
 ) -> ArvoApp:
-    """The app with some domains' sinks replaced and another task queue, as a new ``ArvoApp``.
+    """The app with some domains' sinks, its task queue or its dead-letter sink replaced, as a
+    new ``ArvoApp``.
 
     The deployment decides where events leave the system, so sinks given by the environment win
     over the app's own for those domains; the app's other sinks (and catch-all) stay. The
     original app is left untouched (another worker in the process may serve it).
     """
-    if not sinks and (task_queue is None or task_queue == app.task_queue):
+    if (
+        not sinks
+        and (task_queue is None or task_queue == app.task_queue)
+        and (dead_letter is None or dead_letter is app.dead_letter)
+    ):
         return app
     copy = ArvoApp(
         orchestrators=app.orchestrators.values(),
         handlers=app.handlers.values(),
         task_queue=task_queue or app.task_queue,
+        handler_timeout=app.handler_timeout,
+        handler_heartbeat=app.handler_heartbeat,
+        handler_settings=app.handler_settings,
+        dead_letter=dead_letter or app.dead_letter,
     )
     copy.sinks = SinkRouter({**app.sinks.sinks, **(sinks or {})}, default=app.sinks.default)
     return copy
@@ -230,6 +306,11 @@ class WorkerSettings:
         app: ``module:attribute`` of the ``ArvoApp`` to serve.
         task_queue: overrides the app's task queue when set.
         sinks: ``{domain: URL}`` overriding the app's sinks for those domains.
+        dead_letter: the URL of the dead-letter sink (a ``file:``/``jsonl:`` URL is a
+            dead-letter file, any other sink URL receives the refused events), overriding the
+            app's own.
+        data_dir: the worker's data dir; the default dead-letter file is
+            ``<data_dir>/dead-letter.jsonl``.
         codec: ``module:attribute`` of the ``PayloadCodec`` payloads are encoded with.
         deployment: the Worker Deployment version this worker serves, if any.
         connect_timeout: seconds to keep retrying the first connection (a server that is still
@@ -241,6 +322,8 @@ class WorkerSettings:
     app: str
     task_queue: str | None = None
     sinks: Mapping[str, str] = field(default_factory=dict)
+    dead_letter: str | None = None
+    data_dir: str = DEFAULT_DATA_DIR
     codec: str | None = None
     deployment: Deployment | None = None
     connect_timeout: float = 0.0
@@ -340,7 +423,13 @@ async def serve(
     """
     app = load_app(settings.app)
     codec = load_codec(settings.codec) if settings.codec else None
-    served = with_overrides(app, sinks=build_sinks(settings.sinks), task_queue=settings.task_queue)
+    dead_letter, made = build_dead_letter(app, url=settings.dead_letter, data_dir=settings.data_dir)
+    served = with_overrides(
+        app,
+        sinks=build_sinks(settings.sinks),
+        task_queue=settings.task_queue,
+        dead_letter=dead_letter,
+    )
     try:
         if client is None:
             client = await connect_with_retries(
@@ -373,11 +462,13 @@ async def serve(
         log(
             f"worker for {settings.app} on task queue {served.task_queue} "
             f"({len(served.orchestrators)} orchestrators, {len(served.handlers)} handlers; "
-            f"sinks: {sinks or 'none'}{extras})"
+            f"sinks: {sinks or 'none'}; dead letters: {dead_letter.name}{extras})"
         )
         await _run_until_stopped(worker, stop, log)
     finally:
         await served.sinks.aclose()
+        if made:
+            await dead_letter.aclose()
 
 
 @contextlib.contextmanager

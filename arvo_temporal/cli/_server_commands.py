@@ -22,12 +22,16 @@ from arvo_temporal.cli._io import Io
 from arvo_temporal.cli._loading import load_app, load_codec, parse_app_spec
 from arvo_temporal.cli._runtime import (
     WorkerSettings,
+    check_dead_letter_url,
     check_sink_url,
+    data_dir_from_env,
+    dead_letter_from_env,
     deployment_from,
     serve,
     sinks_from_env,
     stop_on_signals,
 )
+from arvo_temporal.sinks import DEFAULT_DATA_DIR
 from arvo_temporal.temporal._devserver import DevServer
 
 __all__ = [
@@ -42,7 +46,6 @@ __all__ = [
     "worker_settings",
 ]
 
-DEFAULT_DATA_DIR = ".arvo-temporal"
 DEFAULT_PORT = 7233
 DEFAULT_UI_PORT = 8233
 
@@ -75,11 +78,18 @@ def worker_settings(
     sinks = sinks_from_env(env)
     sinks.update(parse_sink_option(value) for value in args.sink)
     parse_app_spec(args.app)
+    dead_letter = (
+        check_dead_letter_url(args.dead_letter, "--dead-letter")
+        if args.dead_letter
+        else dead_letter_from_env(env)
+    )
     return WorkerSettings(
         connection=connection,
         app=args.app,
         task_queue=args.task_queue_override,
         sinks=sinks,
+        dead_letter=dead_letter,
+        data_dir=getattr(args, "data_dir", None) or data_dir_from_env(env),
         codec=args.codec,
         deployment=deployment_from(
             args.deployment_name, args.build_id, names=("--deployment-name", "--build-id")

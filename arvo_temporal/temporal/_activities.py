@@ -9,7 +9,9 @@
   signals otherwise) or to the sink of their domain. Delivery is at least once; receivers
   dedupe on the event id, which is minted in the workflow and therefore identical across
   retries and replays. An event for a finished or
-  unknown execution is reported as dropped (Arvo ignores such events), never retried forever.
+  unknown execution is reported as dropped (Arvo ignores such events), never retried forever;
+  an event its sink refuses for good is dead-lettered and reported, never a failure
+  (``arvo_temporal/temporal/_sink_dispatch.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from temporalio.exceptions import ApplicationError
 
 from arvo_temporal.errors import ExecutionClosedError, ExecutionNotFoundError, is_violation
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.sinks import SinkDeliveryError
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._delivery import deliver_event
 from arvo_temporal.temporal._errors import failure_for
@@ -34,6 +35,7 @@ from arvo_temporal.temporal._models import (
     HandleRequest,
     HandleResponse,
 )
+from arvo_temporal.temporal._sink_dispatch import deliver_to_sinks
 from arvo_temporal.temporal._workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
 
 __all__ = ["ArvoActivities"]
@@ -88,22 +90,10 @@ class ArvoActivities:
                 deliveries.append(await self._to_workflow(item.event, item.target))
             else:
                 to_sinks.append(item.event)
-        if to_sinks:
-            try:
-                await self.app.sinks.deliver(to_sinks)
-            except SinkDeliveryError as error:
-                raise failure_for(error, non_retryable=not error.retryable) from error
-            for event in to_sinks:
-                sink = self.app.sinks.sink_for(event.domain)
-                deliveries.append(
-                    DeliveryOutcome(
-                        event_id=event.id,
-                        route="sink",
-                        target=sink.name if sink is not None else "?",
-                        detail=event.domain or "default",
-                    )
-                )
-        return DispatchReport(deliveries=deliveries)
+        if not to_sinks:
+            return DispatchReport(deliveries=deliveries)
+        outcomes, dead_letters = await deliver_to_sinks(self.app, to_sinks)
+        return DispatchReport(deliveries=[*deliveries, *outcomes], dead_letters=dead_letters)
 
     async def _to_workflow(self, event: ArvoEvent, target: str) -> DeliveryOutcome:
         try:

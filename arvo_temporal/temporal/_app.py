@@ -26,7 +26,7 @@ from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings
 from arvo_temporal.registry import MachineRegistry
-from arvo_temporal.sinks import EventSink, SinkRouter
+from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
 __all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
 
@@ -97,13 +97,17 @@ class ArvoApp:
             machine versions of one orchestrator.
         handlers: service handlers run as activities.
         sinks: where events leaving the system go, by domain (``"default"`` for domain null).
-        default_sink: where events of any other domain go (None: such events are an error).
+        default_sink: where events of any other domain go (None: to the dead-letter sink).
         task_queue: the task queue its workers poll and its workflows run on.
         handler_timeout: how long one handler activity attempt may run (5 minutes).
         handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
             the activity heartbeats while the handler runs, and Temporal retries the attempt
             elsewhere once no heartbeat came for this long.
         handler_settings: per handler source, ``HandlerSettings`` that override the two above.
+        dead_letter: where events a sink refused for good are kept
+            (``arvo_temporal/sinks/_dead_letters.py``); None: the worker's default, the file
+            ``.arvo-temporal/dead-letter.jsonl`` (the CLI and ``workers/main.py`` put it under
+            ``ARVO_DATA_DIR`` or use ``ARVO_DEAD_LETTER``).
 
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source.
@@ -120,11 +124,13 @@ class ArvoApp:
         handler_timeout: timedelta = timedelta(minutes=5),
         handler_heartbeat: timedelta = timedelta(seconds=10),
         handler_settings: Mapping[str, HandlerSettings] | None = None,
+        dead_letter: DeadLetterSink | None = None,
     ) -> None:
         self.task_queue = task_queue
         self.handler_timeout = handler_timeout
         self.handler_heartbeat = handler_heartbeat
         self.handler_settings = dict(handler_settings or {})
+        self.dead_letter = dead_letter
         self.orchestrators: dict[str, OrchestratorSpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)

@@ -48,7 +48,7 @@ from arvo_temporal.temporal._delivery import (
     raise_for_missing,
     start_options,
 )
-from arvo_temporal.temporal._errors import RETRYABLE_TYPES, error_from_failure
+from arvo_temporal.temporal._errors import ENDING_FAILURES, RETRYABLE_TYPES, error_from_failure
 from arvo_temporal.temporal._ids import workflow_id_for
 from arvo_temporal.temporal._limits import DEFAULT_MAX_EVENT_BYTES, check_event
 from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
@@ -402,13 +402,19 @@ class ArvoTemporalClient:
                 await asyncio.wait_for(waiting, wait.total_seconds()) if wait else await waiting
             )
         except WorkflowFailureError as error:
-            if isinstance(error.cause, CancelledError):
+            cause = error.cause
+            if isinstance(cause, CancelledError):
                 memo = await (await handle.describe()).memo()
-                reason = memo.get("cancel_reason") or str(error.cause)
+                reason = memo.get("cancel_reason") or str(cause)
                 raise ExecutionCancelledError(str(reason), workflow_id=handle.id) from None
-            raise ExecutionFailedError(
-                str(error.cause or error), workflow_id=handle.id, status="failed"
-            ) from None
+            status = "failed"
+            message = str(cause or error)
+            if isinstance(cause, ApplicationError) and cause.type in ENDING_FAILURES:
+                # The workflow ended the run FAILED on purpose; its details say how.
+                fields = cause.details[0] if cause.details else {}
+                status = str(fields.get("status", status)) if isinstance(fields, dict) else status
+                message = cause.message
+            raise ExecutionFailedError(message, workflow_id=handle.id, status=status) from None
         if summary.status == "cancelled":
             raise ExecutionCancelledError(summary.error or "cancelled", workflow_id=handle.id)
         if summary.status != "done":

@@ -32,6 +32,9 @@ from arvo_temporal.errors import (
 
 __all__ = [
     "CONTINUING_AS_NEW",
+    "ENDING_FAILURES",
+    "EXECUTION_FAILED",
+    "EXECUTION_REJECTED",
     "RETRYABLE_TYPES",
     "VIOLATION_TYPES",
     "error_from_failure",
@@ -40,6 +43,11 @@ __all__ = [
 ]
 
 CONTINUING_AS_NEW = "ExecutionContinuingAsNew"
+EXECUTION_FAILED = "ExecutionFailed"
+EXECUTION_REJECTED = "ExecutionRejected"
+ENDING_FAILURES = frozenset({EXECUTION_FAILED, EXECUTION_REJECTED})
+"""Types of the failure a run ends with when its machine failed or no event started it, so the
+Temporal run status (FAILED) agrees with ``ArvoStatus``; details carry ``status`` and ``error``."""
 RETRYABLE_TYPES = frozenset({CONTINUING_AS_NEW})
 VIOLATION_TYPES = (
     "ConfigViolation",

@@ -16,6 +16,7 @@ from arvo_temporal.orchestration.step import StepResult
 from arvo_temporal.temporal._inbox import ExecutionInbox
 from arvo_temporal.temporal._models import (
     CarriedState,
+    DeadLettered,
     ExecutionStatus,
     ExecutionStatusView,
     ExecutionSummary,
@@ -23,9 +24,11 @@ from arvo_temporal.temporal._models import (
     WorkflowInput,
 )
 
-__all__ = ["ORPHAN_TIMEOUT_MS", "TERMINAL", "ExecutionState"]
+__all__ = ["DEAD_LETTER_WINDOW", "ORPHAN_TIMEOUT_MS", "TERMINAL", "ExecutionState"]
 
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+DEAD_LETTER_WINDOW = 50
+"""Dead-lettered events an execution keeps a record of (the most recent; the count is total)."""
 ORPHAN_TIMEOUT_MS = 60_000.0
 """A run started by a message that never arrived (update-with-start is not atomic) ends itself."""
 
@@ -60,6 +63,8 @@ class ExecutionState:
         self.cancel_reason = carried.cancel_reason
         self.deadline_ms = carried.deadline_ms
         self.ended_with: str | None = None
+        self.dead_letters: list[DeadLettered] = list(carried.dead_letters)
+        self.dead_letter_count = carried.dead_letter_count
         # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
         self._published: ExecutionStatus = self.status if carried.record else "active"
 
@@ -73,6 +78,11 @@ class ExecutionState:
         if result.record is not None:
             self.record = result.record
             self.status = _status_of(result.record)
+
+    def dead_lettered(self, events: list[DeadLettered]) -> None:
+        """Record events a sink refused for good (kept in the dead-letter sink, not retried)."""
+        self.dead_letter_count += len(events)
+        self.dead_letters = [*self.dead_letters, *events][-DEAD_LETTER_WINDOW:]
 
     def end(self, status: ExecutionStatus, reason: str) -> None:
         """End without a machine step: ``rejected`` (no event started it) or ``cancelled``."""
@@ -126,6 +136,8 @@ class ExecutionState:
                 for timer in pending_timers(state)
             ],
             rejections=inbox.rejections[-20:],
+            dead_letters=self.dead_letters[-20:],
+            dead_letter_count=self.dead_letter_count,
         )
 
     def summary(self) -> ExecutionSummary:
@@ -163,5 +175,7 @@ class ExecutionState:
                 runs=self.runs + 1,
                 cancel_reason=self.cancel_reason,
                 deadline_ms=self.deadline_ms,
+                dead_letters=self.dead_letters,
+                dead_letter_count=self.dead_letter_count,
             ),
         )

@@ -13,6 +13,7 @@ from arvo_temporal.orchestration.result import OrchestratorResult
 
 __all__ = [
     "CarriedState",
+    "DeadLettered",
     "DeliveryOutcome",
     "DispatchBatch",
     "DispatchReport",
@@ -69,6 +70,8 @@ class CarriedState(_Frozen):
     runs: int = 1
     cancel_reason: str | None = None
     deadline_ms: float | None = None
+    dead_letters: list[DeadLettered] = Field(default_factory=list)
+    dead_letter_count: int = 0
 
 
 class WorkflowInput(_Frozen):
@@ -121,18 +124,35 @@ class DispatchBatch(_Frozen):
 
 
 class DeliveryOutcome(_Frozen):
-    """Where one event went."""
+    """Where one event went (``dead_letter``: its sink refused it for good; ``target`` is the
+    dead-letter sink and ``detail`` the reason)."""
 
     event_id: str
-    route: Literal["orchestrator", "sink", "dropped"]
+    route: Literal["orchestrator", "sink", "dropped", "dead_letter"]
     target: str
     detail: str = ""
 
 
+class DeadLettered(_Frozen):
+    """An event a sink refused for good, kept in the dead-letter sink instead of delivered
+    (``arvo_temporal/sinks/_dead_letters.py``); it is never retried."""
+
+    event_id: str
+    event_type: str
+    sink: str
+    """The sink that refused it (no credentials in the name)."""
+    reason: str
+    status: int | None = None
+    """The HTTP status of the refusal, when there was one."""
+    dead_letter: str
+    """The dead-letter sink it was kept in."""
+
+
 class DispatchReport(_Frozen):
-    """The outcome of a dispatch batch, one entry per event."""
+    """The outcome of a dispatch batch, one entry per event, and the events dead-lettered."""
 
     deliveries: list[DeliveryOutcome]
+    dead_letters: list[DeadLettered] = Field(default_factory=list)
 
 
 class PendingTimer(_Frozen):
@@ -154,3 +174,6 @@ class ExecutionStatusView(_Frozen):
     runs: int = 1
     timers: list[PendingTimer] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
+    dead_letters: list[DeadLettered] = Field(default_factory=list)
+    """The most recent events a sink refused for good (kept in the dead-letter sink)."""
+    dead_letter_count: int = 0

@@ -56,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.temporal._binding import AppBinding
     from arvo_temporal.temporal._errors import (
         CONTINUING_AS_NEW,
+        EXECUTION_FAILED,
+        EXECUTION_REJECTED,
         VIOLATION_TYPES,
         failure_for,
         failure_type,
@@ -253,8 +255,18 @@ class ArvoMachineWorkflow:
 
     @workflow.run
     async def run(self, input: WorkflowInput) -> ExecutionSummary:
-        """Apply events until the machine finishes, is cancelled or times out."""
-        timeout = self._resolve(input)
+        """Apply events until the machine finishes, is cancelled or times out.
+
+        The Temporal run status follows the execution's: done → COMPLETED, cancelled by a
+        client → CANCELED, failed (a machine error, or a worker that cannot serve it) and
+        rejected (no event started it) → FAILED with the reason.
+        """
+        try:
+            timeout = self._resolve(input)
+        except ApplicationError as failure:
+            self._state.end("failed", failure.message)
+            self._publish_status()
+            raise
         if self._state.deadline_ms is None and timeout is not None:
             self._state.deadline_ms = _now_ms() + timeout.total_seconds() * 1000
         try:
@@ -283,7 +295,15 @@ class ArvoMachineWorkflow:
                 event.type,
                 self._state.status,
             )
-        return self._state.summary()
+        summary = self._state.summary()
+        if summary.status in ("failed", "rejected"):
+            raise ApplicationError(
+                summary.error or f"the execution {summary.status}",
+                {"status": summary.status, "error": summary.error},
+                type=EXECUTION_FAILED if summary.status == "failed" else EXECUTION_REJECTED,
+                non_retryable=True,
+            )
+        return summary
 
     def _resolve(self, input: WorkflowInput) -> timedelta | None:
         """Find this run's orchestrator in the bound app; a run that cannot fails visibly."""
@@ -482,7 +502,7 @@ class ArvoMachineWorkflow:
             await asyncio.shield(previous)
         targets = ", ".join(sorted({item.target for item in items}))
         try:
-            await workflow.execute_local_activity(
+            report: DispatchReport = await workflow.execute_local_activity(
                 DISPATCH_ACTIVITY,
                 DispatchBatch(items=items),
                 result_type=DispatchReport,
@@ -490,16 +510,21 @@ class ArvoMachineWorkflow:
                 retry_policy=DISPATCH_RETRY,
                 summary=f"emit {len(items)} event(s) → {targets}",
             )
-        except ActivityError as error:
+        # A local activity's non-retryable failure arrives as a bare ApplicationError.
+        except (ActivityError, ApplicationError) as error:
+            cause = error.cause if isinstance(error, ActivityError) else error
             for item in items:
                 self._inbox.reject(
                     Rejection(
                         event_id=item.event.id,
                         event_type=item.event.type,
                         error_type="DeliveryFailed",
-                        message=str(error.cause or error),
+                        message=str(cause or error),
                     )
                 )
+            return
+        if report.dead_letters:
+            self._state.dead_lettered(report.dead_letters)
 
     async def _drain_dispatches(self) -> None:
         # Shielded: a cancel request arriving while run() waits here cancels run(), not the

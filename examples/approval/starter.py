@@ -1,6 +1,7 @@
 """Start an expense approval, and build the person's answer.
 
-Needs a running worker for ``examples.app:app``. The request appears on the worker's
+Needs a running worker for ``examples.app:app`` (the connection comes from ``TEMPORAL_ADDRESS``
+& co. and ``TASK_QUEUE``, ``examples/starting.py``). The request appears on the worker's
 ``external`` sink (stdout unless ``ARVO_SINK_EXTERNAL`` says otherwise); answer it with::
 
     python -m examples.approval.starter request 120 "team lunch"     # prints the subject
@@ -14,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
 
 from arvo_temporal import ArvoEvent, ArvoEventFactory, ArvoOrchestratorEventFactory
 from arvo_temporal.temporal import ArvoTemporalClient
 from examples.approval.contracts import approval_contract, expense_contract
 from examples.calculator.contracts import CLIENT
+from examples.starting import connect, leave
 
 APPROVER_SOURCE = "com.example.approver"
 """The source of a person's answer: whatever system the person used to decide."""
@@ -78,13 +79,13 @@ async def main(
     timeout_seconds: float = 3600,
 ) -> str:
     """Start an approval; returns the execution's subject (answer it with ``decision_event``)."""
-    client = client or await ArvoTemporalClient.connect("localhost:7233")
+    client = client or await connect()
     init = expense_init(amount, description, timeout_seconds=timeout_seconds)
     await client.send(init)
     return init.subject
 
 
-def _cli(argv: list[str] | None = None) -> Any:
+def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m examples.approval.starter")
     commands = parser.add_subparsers(dest="command", required=True)
     request = commands.add_parser("request", help="start an approval; prints its subject")
@@ -98,14 +99,15 @@ def _cli(argv: list[str] | None = None) -> Any:
     verdict.add_argument("--reject", dest="approved", action="store_false")
     decide.add_argument("--approver", default="alice")
     decide.add_argument("--comment")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+async def _answer(args: argparse.Namespace) -> str:
     if args.command == "request":
-        return asyncio.run(
-            main(
-                amount=args.amount,
-                description=args.description,
-                timeout_seconds=args.timeout_seconds,
-            )
+        return await main(
+            amount=args.amount,
+            description=args.description,
+            timeout_seconds=args.timeout_seconds,
         )
     event = decision_event(
         args.subject, approved=args.approved, approver=args.approver, comment=args.comment
@@ -113,5 +115,11 @@ def _cli(argv: list[str] | None = None) -> Any:
     return json.dumps(event.to_json())
 
 
+def _cli(argv: list[str] | None = None) -> str:
+    """What the command line ``argv`` prints (a request runs in an event loop of its own)."""
+    return asyncio.run(_answer(_arguments(argv)))
+
+
 if __name__ == "__main__":
-    print(_cli())
+    arguments = _arguments()  # a usage error exits 2 here, before any connection
+    leave(lambda: _answer(arguments))

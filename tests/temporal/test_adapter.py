@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
 
 from arvo_temporal import (
     ArvoEventFactory,
@@ -266,6 +268,20 @@ async def test_a_machine_error_becomes_a_system_error_event(client, task_queue, 
             await client.result(init.subject)
         (error,) = sink.events
         assert error.type == "sys.arvo.orc.faulty.error" and error.to == anchors.CLIENT
+        await assert_ending(client, init.subject, "failed", WorkflowExecutionStatus.FAILED)
+
+
+async def assert_ending(client, subject: str, status: str, run_status) -> None:
+    """ArvoStatus, the status query, ``list --status`` and the Temporal run status agree, and
+    no workflow task failed on the way."""
+    handle = client.temporal.get_workflow_handle(workflow_id_for(subject))
+    description = await handle.describe()
+    assert description.status == run_status
+    assert description.typed_search_attributes.get(ARVO_STATUS) == status
+    assert (await client.status(subject)).status == status
+    history = await handle.fetch_history()
+    kinds = [event.event_type for event in history.events]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
 
 
 async def test_a_rejected_init_ends_the_run_with_the_reason(client, task_queue, sink):
@@ -274,6 +290,25 @@ async def test_a_rejected_init_ends_the_run_with_the_reason(client, task_queue, 
         await client.send(init)
         with pytest.raises(ExecutionFailedError, match=r"rejected.*Input validation failed"):
             await client.result(init.subject)
+        await assert_ending(client, init.subject, "rejected", WorkflowExecutionStatus.FAILED)
+
+
+async def test_an_orchestrator_the_worker_does_not_serve_fails_visibly(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_counter())):
+        init = adder_init()
+        await client.send(init)
+        with pytest.raises(ExecutionFailedError, match=r"No orchestrator arvo\.orc\.adder"):
+            await client.result(init.subject)
+        await assert_ending(client, init.subject, "failed", WorkflowExecutionStatus.FAILED)
+
+
+async def test_done_and_cancelled_endings_agree(client, task_queue, sink):
+    application = app(task_queue, sink, build_adder(), handlers=[make_calculator_handler()])
+    async with create_worker(client, app=application):
+        done = adder_init()
+        await client.send(done)
+        await client.result(done.subject)
+        await assert_ending(client, done.subject, "done", WorkflowExecutionStatus.COMPLETED)
 
 
 async def test_cancel_ends_the_machine_and_tells_the_initiator(client, task_queue, sink):
@@ -292,6 +327,14 @@ async def test_cancel_ends_the_machine_and_tells_the_initiator(client, task_queu
             workflow_id_for(init.subject)
         ).describe()
         assert description.typed_search_attributes.get(ARVO_STATUS) == "cancelled"
+        # One path: one cancel request, no workflow task failure, the initiator told once.
+        await assert_ending(client, init.subject, "cancelled", WorkflowExecutionStatus.CANCELED)
+        history = await client.temporal.get_workflow_handle(
+            workflow_id_for(init.subject)
+        ).fetch_history()
+        kinds = [event.event_type for event in history.events]
+        assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED) == 1
+        assert [e.type for e in sink.events].count("sys.arvo.orc.adder.error") == 1
 
 
 async def test_the_execution_timeout_cancels_and_tells_the_initiator(client, task_queue, sink):

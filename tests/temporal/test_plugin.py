@@ -28,7 +28,7 @@ from arvo_temporal.temporal import (
 )
 from arvo_temporal.temporal._plugin import PASSTHROUGH_MODULES
 from tests.fixtures import anchors
-from tests.fixtures.impure import CALLS, build_impure, impure
+from tests.fixtures.impure import CALLS, PLACES, build_impure, impure
 from tests.fixtures.machines import build_adder
 from tests.fixtures.services import make_calculator_handler
 from tests.fixtures.xor_codec import XorCodec
@@ -121,10 +121,17 @@ async def test_a_replay_binds_the_app_whatever_task_queue_the_history_ran_on(
     assert result.replay_failure is None
 
 
-@pytest.mark.parametrize("call", CALLS)
-async def test_machine_code_is_held_to_the_sandbox(temporal_server, task_queue, call):
+SANDBOX_CASES = [(call, "action") for call in CALLS] + [
+    ("clock", where) for where in PLACES if where != "action"
+]
+
+
+@pytest.mark.parametrize(("call", "where"), SANDBOX_CASES)
+async def test_machine_code_is_held_to_the_sandbox(temporal_server, task_queue, call, where):
     sink = MemorySink()
-    app = ArvoApp(orchestrators=[build_impure(call)], default_sink=sink, task_queue=task_queue)
+    app = ArvoApp(
+        orchestrators=[build_impure(call, where)], default_sink=sink, task_queue=task_queue
+    )
     temporal = await connect(temporal_server, app)
     client = ArvoTemporalClient(temporal, task_queue=task_queue)
     init = ArvoOrchestratorEventFactory(impure.version("1.0.0")).init(
