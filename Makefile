@@ -31,5 +31,6 @@ test: install node-deps
 # One worker at the lowest priority: the machine is shared with Temporal test runs.
 MODULE ?=
 mutate: install node-deps
+	$(BIN)/python -m tests.mutation_report --prune
 	nice -n 19 $(BIN)/mutmut run --max-children 1 $(if $(MODULE),"$(subst /,.,$(basename $(patsubst %/,%,$(MODULE)))).*")
 	$(BIN)/python -m tests.mutation_report $(MODULE)

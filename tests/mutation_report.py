@@ -1,6 +1,7 @@
 """Per-module summary of the last mutation run (``make mutate``; MUTATION.md says how to read it).
 
-``python -m tests.mutation_report [MODULE]`` reads ``mutmut results`` and MUTATION.md's two lists
+``python -m tests.mutation_report --prune`` first drops copies of deleted files from
+``mutants/``; ``python -m tests.mutation_report [MODULE]`` reads ``mutmut results`` and MUTATION.md's two lists
 (equivalent mutants, and known survivors that are not equivalent but cannot be killed by the pure
 tests), prints one row per module (generated, killed, equivalent, surviving, of which
 unexplained, not checked, and the kill rate of the non-equivalent mutants) and names every
@@ -124,7 +125,39 @@ def selection(module_path: str) -> str:
     return cleaned.replace("/", ".")
 
 
+MUTMUT_SUFFIXES = (".meta", ".spans")
+MUTMUT_FILES = {"mutmut-stats.json", "mutmut-cicd-stats.json", "mutmut-debug.log"}
+
+
+def prune(root: Path) -> list[Path]:
+    """Delete what ``mutants/`` still holds of files the repository no longer has.
+
+    mutmut copies sources and tests into ``mutants/`` but never removes a copy, so a module or
+    test renamed since the last run would still be imported or collected there. A mutant file's
+    ``.meta``/``.spans`` go with it. Returns the deleted paths.
+    """
+    mutants = root / "mutants"
+    removed: list[Path] = []
+    if not mutants.is_dir():
+        return removed
+    for copy in sorted(mutants.rglob("*")):
+        if not copy.is_file() or copy.name in MUTMUT_FILES or "__pycache__" in copy.parts:
+            continue
+        relative = copy.relative_to(mutants)
+        for suffix in MUTMUT_SUFFIXES:
+            if relative.name.endswith(".py" + suffix):
+                relative = relative.with_name(relative.name.removesuffix(suffix))
+        if not (root / relative).exists():
+            copy.unlink()
+            removed.append(copy)
+    return removed
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--prune"]:
+        for path in prune(ROOT):
+            print(f"removed stale {path.relative_to(ROOT)}")
+        return 0
     selected = selection(argv[0]) if argv else ""
     done = subprocess.run(
         [str(Path(sys.executable).with_name("mutmut")), "results", "--all", "true"],

@@ -7,6 +7,7 @@ from tests.mutation_report import (
     listed,
     module_of,
     parse_results,
+    prune,
     render,
     selection,
     summarise,
@@ -93,3 +94,18 @@ def test_a_module_or_package_can_be_selected():
     killed_but_listed = {"arvo_temporal.engine.x_pending_timers__mutmut_1"}
     _, _, stale = summarise(statuses, killed_but_listed, set())
     assert stale == ["arvo_temporal.engine.x_pending_timers__mutmut_1"]
+
+
+def test_prune_drops_copies_of_files_the_repository_no_longer_has(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "kept.py").write_text("")
+    mutants = tmp_path / "mutants" / "pkg"
+    mutants.mkdir(parents=True)
+    for name in ("kept.py", "kept.py.meta", "gone.py", "gone.py.meta", "gone.py.spans"):
+        (mutants / name).write_text("")
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text("{}")
+    removed = prune(tmp_path)
+    assert sorted(path.name for path in removed) == ["gone.py", "gone.py.meta", "gone.py.spans"]
+    assert sorted(path.name for path in mutants.iterdir()) == ["kept.py", "kept.py.meta"]
+    assert (tmp_path / "mutants" / "mutmut-stats.json").exists()
+    assert prune(tmp_path / "nowhere") == []
