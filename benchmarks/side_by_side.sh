@@ -13,6 +13,7 @@ base=${1:?usage: side_by_side.sh BASE_REF [N] [ROUNDS] [OUT_DIR]}
 n=${2:-200}
 rounds=${3:-3}
 out=${4:-$(mktemp -d)}
+mkdir -p "$out"
 here=$(cd "$(dirname "$0")/.." && pwd)
 python="$here/.venv/bin/python"
 tree=$(mktemp -d)
@@ -26,7 +27,8 @@ for round in $(seq 1 "$rounds"); do
       unsandboxed) dir=$here; extra=(--unsandboxed-machines);;
     esac
     report="$out/round${round}-${side}.txt"
-    (cd "$dir" && "$python" -m benchmarks.temporal_adapter "$n" "${extra[@]}" >"$report" 2>&1)
+    # The previous commit's script may abort at interpreter exit after printing its figures.
+    (cd "$dir" && "$python" -m benchmarks.temporal_adapter "$n" "${extra[@]}" >"$report" 2>&1) || true
     echo "round=$round side=$side $(tail -n 1 "$report")"
   done
 done

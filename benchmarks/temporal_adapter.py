@@ -52,6 +52,7 @@ from arvo_temporal import (
     ArvoEventFactory,
     ArvoOrchestratorEventFactory,
 )
+from arvo_temporal.cli import exit_now
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.sinks import MemorySink
@@ -605,6 +606,7 @@ def main() -> None:
         raise SystemExit(f"temporal_adapter benchmark failed: {error}") from None
     figures = report(options, results)
     print(json.dumps(figures))
+    exit_now(0)  # no abort in the SDK runtime's shutdown (arvo_temporal/cli/_exit.py)
 
 
 if __name__ == "__main__":
