@@ -110,18 +110,23 @@ def sink_env_domain(name: str) -> str:
     return suffix.lower().replace("__", ".")
 
 
+def _checked_url(url: str, where: str, parse: Callable[[str], object]) -> str:
+    """``url`` (stripped) if ``parse`` accepts it; the error names ``where``, never the URL
+    (it may hold credentials, and the sinks' own messages never repeat it either)."""
+    try:
+        parse(url)
+    except ValueError as error:
+        raise SettingsError(f"{where}: {error}") from None
+    return url.strip()
+
+
 def check_sink_url(url: str, where: str) -> str:
     """``url`` (stripped) if ``sink_from_url`` accepts it.
 
     Raises:
         SettingsError: naming ``where`` (the variable or option), never the URL itself.
     """
-    try:
-        sink_from_url(url)
-    except ValueError as error:
-        # sink_from_url never repeats the URL (it may hold credentials), and neither do we.
-        raise SettingsError(f"{where}: {error}") from None
-    return url.strip()
+    return _checked_url(url, where, sink_from_url)
 
 
 def check_dead_letter_url(url: str, where: str) -> str:
@@ -130,11 +135,7 @@ def check_dead_letter_url(url: str, where: str) -> str:
     Raises:
         SettingsError: naming ``where`` (the variable or option), never the URL itself.
     """
-    try:
-        dead_letter_sink_from_url(url)
-    except ValueError as error:
-        raise SettingsError(f"{where}: {error}") from None
-    return url.strip()
+    return _checked_url(url, where, dead_letter_sink_from_url)
 
 
 def dead_letter_from_env(env: Mapping[str, str]) -> str | None:
