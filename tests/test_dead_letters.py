@@ -64,6 +64,24 @@ async def test_refused_events_are_kept_with_the_reason_and_the_rest_delivered(re
     assert first["event"] == events[0].to_json()
 
 
+async def test_on_the_last_attempt_what_may_pass_is_dead_lettered_too(receiver, tmp_path):
+    receiver.answer(503)
+    dead_letter = JsonLinesDeadLetterSink(tmp_path / "dead.jsonl")
+    sink = HttpSink(receiver.url)
+    events = [make_event(1), make_event(2)]
+    try:
+        letters = await deliver_or_dead_letter(
+            sink, events, dead_letter, give_up="after 7 attempts"
+        )
+    finally:
+        await sink.aclose()
+
+    assert [letter.event for letter in letters] == events
+    assert {letter.status for letter in letters} == {503}
+    assert all(letter.reason.startswith("gave up after 7 attempts: HTTP 503") for letter in letters)
+    assert read_dead_letters(dead_letter.path) == letters
+
+
 async def test_what_may_pass_is_raised_and_nothing_is_dead_lettered(receiver, tmp_path):
     receiver.answer(400, 503)
     dead_letter = JsonLinesDeadLetterSink(tmp_path / "dead.jsonl")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -266,9 +266,18 @@ def _letters(error: SinkDeliveryError, events: Sequence[ArvoEvent]) -> list[Dead
 
 
 async def deliver_or_dead_letter(
-    sink: EventSink, events: Sequence[ArvoEvent], dead_letter: DeadLetterSink
+    sink: EventSink,
+    events: Sequence[ArvoEvent],
+    dead_letter: DeadLetterSink,
+    *,
+    give_up: str | None = None,
 ) -> list[DeadLetter]:
     """Deliver ``events``; those refused for good go to ``dead_letter`` instead.
+
+    Args:
+        give_up: set on the last attempt (says why, e.g. ``after 20 attempts``): a delivery
+            that could still pass later is dead-lettered too, instead of raised, so that a sink
+            failing forever cannot hold the deliveries behind it.
 
     Returns:
         The dead letters kept (empty when everything was delivered).
@@ -281,9 +290,13 @@ async def deliver_or_dead_letter(
     try:
         await sink.deliver(events)
     except SinkDeliveryError as error:
-        if error.retryable:
+        if error.retryable and give_up is None:
             raise
         letters = _letters(error, events)
+        if error.retryable:
+            letters = [
+                replace(letter, reason=f"gave up {give_up}: {letter.reason}") for letter in letters
+            ]
     else:
         return []
     await dead_letter.put(letters)

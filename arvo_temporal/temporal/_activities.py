@@ -92,7 +92,9 @@ class ArvoActivities:
                 to_sinks.append(item.event)
         if not to_sinks:
             return DispatchReport(deliveries=deliveries)
-        outcomes, dead_letters = await deliver_to_sinks(self.app, to_sinks)
+        outcomes, dead_letters = await deliver_to_sinks(
+            self.app, to_sinks, attempt=activity.info().attempt
+        )
         return DispatchReport(deliveries=[*deliveries, *outcomes], dead_letters=dead_letters)
 
     async def _to_workflow(self, event: ArvoEvent, target: str) -> DeliveryOutcome:

@@ -28,9 +28,13 @@ from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettin
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
-__all__ = ["DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
+__all__ = [
+    "DEFAULT_SINK_ATTEMPTS",
+    "DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
 
 DEFAULT_TASK_QUEUE = "arvo"
+DEFAULT_SINK_ATTEMPTS = 20
+"""Delivery attempts before a sink that keeps failing is given up on (see ``ArvoApp``)."""
 Route = Literal["orchestrator", "handler", "sink"]
 
 
@@ -108,9 +112,15 @@ class ArvoApp:
             (``arvo_temporal/sinks/_dead_letters.py``); None: the worker's default, the file
             ``.arvo-temporal/dead-letter.jsonl`` (the CLI and ``workers/main.py`` put it under
             ``ARVO_DATA_DIR`` or use ``ARVO_DEAD_LETTER``).
+        sink_attempts: how many times a delivery a sink may accept later (timeout, 5xx,
+            408/429) is tried before its events go to the dead-letter sink (20: about six and a
+            half minutes of backing off from 0.2 s to 30 s, longer when a receiver asks with
+            ``Retry-After``). A sink that fails forever then no longer holds the execution's
+            later deliveries, which wait behind it to keep emission order.
 
     Raises:
-        ConfigViolation: two orchestrators or handlers with the same source.
+        ConfigViolation: two orchestrators or handlers with the same source, or
+            ``sink_attempts`` below 1.
     """
 
     def __init__(
@@ -125,7 +135,11 @@ class ArvoApp:
         handler_heartbeat: timedelta = timedelta(seconds=10),
         handler_settings: Mapping[str, HandlerSettings] | None = None,
         dead_letter: DeadLetterSink | None = None,
+        sink_attempts: int = DEFAULT_SINK_ATTEMPTS,
     ) -> None:
+        if sink_attempts < 1:
+            raise ConfigViolation(f"sink_attempts must be at least 1, not {sink_attempts}")
+        self.sink_attempts = sink_attempts
         self.task_queue = task_queue
         self.handler_timeout = handler_timeout
         self.handler_heartbeat = handler_heartbeat

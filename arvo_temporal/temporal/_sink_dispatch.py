@@ -6,7 +6,9 @@ activity succeeds and the execution goes on as if it had been delivered: a refus
 turns a finished machine into a failed run. What may pass later (timeouts, 5xx, 408/429) fails the
 attempt as a *retryable* ``ApplicationError`` and Temporal sends the whole batch again, with the
 same event ids; when the receiver said ``Retry-After``, that is the delay before the next attempt
-(``next_retry_delay``), capped at :data:`MAX_RETRY_AFTER`.
+(``next_retry_delay``), capped at :data:`MAX_RETRY_AFTER`. After ``ArvoApp.sink_attempts``
+attempts those go to the dead-letter sink too: the dispatch activity retries without a limit
+(deliveries to other executions must not be lost), so the limit for sinks is counted here.
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ def retry_failure(error: SinkDeliveryError) -> ApplicationError:
 
 
 async def deliver_to_sinks(
-    app: ArvoApp, events: Sequence[ArvoEvent]
+    app: ArvoApp, events: Sequence[ArvoEvent], *, attempt: int = 1
 ) -> tuple[list[DeliveryOutcome], list[DeadLettered]]:
-    """Deliver ``events`` to their domains' sinks, dead-lettering those refused for good.
+    """Deliver ``events`` to their domains' sinks, dead-lettering those refused for good, and
+    on attempt ``app.sink_attempts`` those that still fail at all.
 
     Returns:
         One outcome per event (``sink`` or ``dead_letter``) and the dead letters.
@@ -67,8 +70,9 @@ async def deliver_to_sinks(
         ApplicationError: retryable (see the module docstring).
     """
     dead_letter: DeadLetterSink = app.dead_letter or default_dead_letter_sink()
+    give_up = f"after {attempt} attempts" if attempt >= app.sink_attempts else None
     try:
-        letters = await deliver_or_dead_letter(app.sinks, events, dead_letter)
+        letters = await deliver_or_dead_letter(app.sinks, events, dead_letter, give_up=give_up)
     except SinkDeliveryError as error:
         raise retry_failure(error) from None
     dead = [

@@ -20,6 +20,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import ActivityEnvironment
 
+from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.sinks import (
     HttpSink,
     JsonLinesDeadLetterSink,
@@ -125,6 +126,36 @@ async def test_retry_after_is_the_delay_before_the_next_attempt(
     # A lower bound only: the dispatch retry policy alone would try again after 0.2 s.
     assert second.at - first.at >= 2.9, second.at - first.at
     assert read_dead_letters(dead_letter.path) == []
+
+
+async def test_a_sink_failing_forever_is_given_up_on_and_dead_lettered(
+    client, task_queue, receiver, tmp_path
+):
+    receiver.answer(503, 503, 503, 503, 503, 503)  # more failures than the app allows attempts
+    dead_letter = JsonLinesDeadLetterSink(tmp_path / "dead-letter.jsonl")
+    sink = HttpSink(receiver.url)
+    app = adder_app(task_queue, sink, dead_letter)
+    app.sink_attempts = 3
+    views: list[Any] = []
+    try:
+        result, status, temporal_status = await finish(client, app, views)
+    finally:
+        await sink.aclose()
+
+    assert (result, status, temporal_status) == (DONE, "done", WorkflowExecutionStatus.COMPLETED)
+    assert len(receiver.requests) == 3, "tried exactly sink_attempts times"
+    assert len(set(receiver.ids())) == 1
+    (letter,) = read_dead_letters(dead_letter.path)
+    assert letter.event.type == "arvo.orc.adder.done"
+    assert letter.status == 503
+    assert letter.reason.startswith("gave up after 3 attempts: HTTP 503"), letter.reason
+    (view,) = views
+    assert view.dead_letter_count == 1
+
+
+def test_sink_attempts_below_one_are_refused(task_queue, tmp_path):
+    with pytest.raises(ConfigViolation, match="sink_attempts must be at least 1, not 0"):
+        ArvoApp(orchestrators=[build_adder()], task_queue=task_queue, sink_attempts=0)
 
 
 async def test_timeouts_and_5xx_are_retried_with_the_same_event_id(
