@@ -29,6 +29,7 @@ from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._delivery import deliver_event
 from arvo_temporal.temporal._errors import failure_for
 from arvo_temporal.temporal._models import (
+    CancelOwnRun,
     DeliveryOutcome,
     DispatchBatch,
     DispatchReport,
@@ -36,7 +37,11 @@ from arvo_temporal.temporal._models import (
     HandleResponse,
 )
 from arvo_temporal.temporal._sink_dispatch import deliver_to_sinks
-from arvo_temporal.temporal._workflow import DISPATCH_ACTIVITY, HANDLE_ACTIVITY
+from arvo_temporal.temporal._workflow import (
+    CANCEL_OWN_RUN_ACTIVITY,
+    DISPATCH_ACTIVITY,
+    HANDLE_ACTIVITY,
+)
 
 __all__ = ["ArvoActivities"]
 
@@ -55,6 +60,12 @@ class ArvoActivities:
     def __init__(self, app: ArvoApp, client: Client) -> None:
         self.app = app
         self.client = client
+
+    @activity.defn(name=CANCEL_OWN_RUN_ACTIVITY)
+    async def cancel_own_run(self, request: CancelOwnRun) -> None:
+        """Ask Temporal to cancel the calling run, which a workflow cannot do itself."""
+        handle = self.client.get_workflow_handle(request.workflow_id, run_id=request.run_id)
+        await handle.cancel(reason=request.reason)
 
     @activity.defn(name=HANDLE_ACTIVITY)
     async def handle(self, request: HandleRequest) -> HandleResponse:

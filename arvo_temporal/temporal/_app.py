@@ -46,7 +46,8 @@ class OrchestratorSpec:
         machines: the machine versions (same source, distinct versions).
         execution_units: Arvo's cost figure put on the events it emits.
         execution_timeout: end an execution that has not finished in this time (status
-            ``cancelled``, initiator told with ``sys.<source>.error``); None for no limit.
+            ``cancelled`` with the reason "the execution timeout was reached", Temporal run
+            CANCELED, initiator told once with ``sys.<source>.error``); None for no limit.
         domains: default emission domains.
         engine: the machine execution engine.
     """

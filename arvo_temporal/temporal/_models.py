@@ -12,6 +12,7 @@ from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
 
 __all__ = [
+    "CancelOwnRun",
     "CarriedState",
     "DeadLettered",
     "DeliveryOutcome",
@@ -93,6 +94,14 @@ class ExecutionSummary(_Frozen):
     error: str | None = None
     value: Any = None
     processed: int = 0
+
+
+class CancelOwnRun(_Frozen):
+    """Ask Temporal to cancel this run (an activity: a workflow cannot cancel itself)."""
+
+    workflow_id: str
+    run_id: str
+    reason: str
 
 
 class HandleRequest(_Frozen):

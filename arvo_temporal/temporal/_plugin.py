@@ -229,5 +229,6 @@ class ArvoPlugin(SimplePlugin):
                 *config.get("activities", ()),
                 activities.handle,
                 activities.dispatch,
+                activities.cancel_own_run,
             ]
         return config

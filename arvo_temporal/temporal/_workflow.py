@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.temporal._execution import ExecutionState
     from arvo_temporal.temporal._inbox import ExecutionInbox
     from arvo_temporal.temporal._models import (
+        CancelOwnRun,
         DispatchBatch,
         DispatchReport,
         ExecutionStatusView,
@@ -79,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.temporal._search_attributes import ARVO_STATUS
 
 __all__ = [
+    "CANCEL_OWN_RUN_ACTIVITY",
     "CANCEL_SIGNAL",
     "DISPATCH_ACTIVITY",
     "EVENT_SIGNAL",
@@ -95,6 +97,11 @@ DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
 EVENT_SIGNAL = "arvo_event"
 CANCEL_SIGNAL = "arvo_cancel"
+CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
+EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
+_CANCEL_THROUGH_TEMPORAL = "arvo-cancel-through-temporal"
+"""Patch id: runs recorded before the execution timeout and the ``arvo_cancel`` signal ended
+through a Temporal cancel request replay as they were (the run COMPLETED then)."""
 
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
@@ -257,9 +264,10 @@ class ArvoMachineWorkflow:
     async def run(self, input: WorkflowInput) -> ExecutionSummary:
         """Apply events until the machine finishes, is cancelled or times out.
 
-        The Temporal run status follows the execution's: done → COMPLETED, cancelled by a
-        client → CANCELED, failed (a machine error, or a worker that cannot serve it) and
-        rejected (no event started it) → FAILED with the reason.
+        The Temporal run status follows the execution's: done → COMPLETED; cancelled (by a
+        client, the ``arvo_cancel`` signal or the execution timeout) → CANCELED; failed (a
+        machine error, or a worker that cannot serve it) and rejected (no event started it) →
+        FAILED with the reason.
         """
         try:
             timeout = self._resolve(input)
@@ -333,11 +341,13 @@ class ArvoMachineWorkflow:
                 await self._apply(event)
             if state.ended:
                 return
+            if state.cancel_reason is None and self._past_deadline():
+                state.cancel_reason = EXECUTION_TIMEOUT_REASON
             if state.cancel_reason is not None:
+                if workflow.patched(_CANCEL_THROUGH_TEMPORAL):
+                    # Does not return: run() finishes the cancellation on CancelledError.
+                    await self._cancel_own_run(state.cancel_reason)
                 await self._cancel(state.cancel_reason)
-                return
-            if state.deadline_ms is not None and _now_ms() >= state.deadline_ms:
-                await self._cancel("the execution timeout was reached")
                 return
             if self._never_started(timed_out):
                 rejections = self._inbox.rejections
@@ -349,6 +359,25 @@ class ArvoMachineWorkflow:
                 return
             if self._should_continue_as_new():
                 await self._continue_as_new()
+
+    def _past_deadline(self) -> bool:
+        deadline = self._state.deadline_ms
+        return deadline is not None and _now_ms() >= deadline
+
+    async def _cancel_own_run(self, reason: str) -> None:
+        """End as Temporal's CANCELED, as a client's cancel does, so the run status agrees with
+        ``cancelled`` (Temporal refuses a workflow's cancel request for itself, so a local
+        activity asks). Returns once the request arrived: ``run`` then finishes the
+        cancellation on its ``CancelledError`` path."""
+        info = workflow.info()
+        await workflow.execute_local_activity(
+            CANCEL_OWN_RUN_ACTIVITY,
+            CancelOwnRun(workflow_id=info.workflow_id, run_id=info.run_id, reason=reason),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DISPATCH_RETRY,
+            summary=f"cancel this run: {reason}",
+        )
+        await workflow.wait_condition(lambda: False)
 
     def _never_started(self, timed_out: bool) -> bool:
         """The events so far (or none, after a while) created no execution: end the run."""

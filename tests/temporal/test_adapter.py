@@ -39,6 +39,7 @@ from arvo_temporal.temporal._search_attributes import (
     ARVO_STATUS,
     ARVO_VERSION,
 )
+from arvo_temporal.temporal._workflow import CANCEL_SIGNAL
 from tests.fixtures import anchors
 from tests.fixtures.machines import build_adder, build_faulty
 from tests.fixtures.services import make_calculator_handler
@@ -342,9 +343,26 @@ async def test_the_execution_timeout_cancels_and_tells_the_initiator(client, tas
     async with create_worker(client, app=app(task_queue, sink, spec)):
         init = adder_init()
         await client.send(init)
-        with pytest.raises(ExecutionCancelledError, match="timeout"):
+        with pytest.raises(ExecutionCancelledError, match="the execution timeout was reached"):
             await client.result(init.subject)
-        assert sink.events[-1].data["errorName"] == "ExecutionCancelled"
+        (error,) = [e for e in sink.events if e.type == "sys.arvo.orc.adder.error"]  # told once
+        assert error.data["errorName"] == "ExecutionCancelled"
+        assert error.data["errorMessage"] == "the execution timeout was reached"
+        # Temporal shows it CANCELED too (not COMPLETED), with no workflow task failure.
+        await assert_ending(client, init.subject, "cancelled", WorkflowExecutionStatus.CANCELED)
+
+
+async def test_the_cancel_signal_ends_through_the_same_path(client, task_queue, sink):
+    async with create_worker(client, app=app(task_queue, sink, build_adder())):
+        init = adder_init()
+        await client.execute(init)
+        handle = client.temporal.get_workflow_handle(workflow_id_for(init.subject))
+        await handle.signal(CANCEL_SIGNAL, "stopped by an operator script")
+        with pytest.raises(ExecutionCancelledError, match="stopped by an operator script"):
+            await client.result(init.subject)
+        (error,) = [e for e in sink.events if e.type == "sys.arvo.orc.adder.error"]
+        assert error.data["errorMessage"] == "stopped by an operator script"
+        await assert_ending(client, init.subject, "cancelled", WorkflowExecutionStatus.CANCELED)
 
 
 async def test_after_is_a_durable_timer_cancelled_when_its_state_is_left(client, task_queue, sink):
