@@ -52,6 +52,8 @@ __all__ = [
     "EmissionDomains",
     "ExecutionCancelled",
     "OrchestratorSettings",
+    "SizeLimitExceeded",
+    "SizeLimits",
     "StepObserver",
     "StepOutcome",
     "StepResult",
@@ -89,6 +91,80 @@ class OrchestratorSettings:
     def requires_resource_locking(self) -> bool:
         """True when any machine needs a lock (parallel states or multi-emit services)."""
         return any(machine.requires_resource_locking for machine in self.registry.machines)
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """How large a machine's record and each emitted event may grow (JSON bytes).
+
+    A driver whose memory has a size limit passes these to ``step``: the Temporal workflow does
+    (the record is part of what continue-as-new carries, and Temporal refuses a payload over
+    2 MiB), so an execution that outgrows them *fails* (``sys.<source>.error`` to the
+    initiator, as any machine error) instead of wedging its run. The in-process driver passes
+    none.
+
+    Attributes:
+        record_bytes: the machine memory record after a step (context, state, the consumed
+            and produced events); 1 MiB.
+        event_bytes: each emitted event; 256 KiB.
+    """
+
+    record_bytes: int = 1024 * 1024
+    event_bytes: int = 256 * 1024
+
+    def __post_init__(self) -> None:
+        if self.record_bytes < 1024 or self.event_bytes < 1024:
+            raise ConfigViolation(
+                f"size limits must be at least 1 KiB (record_bytes={self.record_bytes}, "
+                f"event_bytes={self.event_bytes})"
+            )
+
+
+class SizeLimitExceeded(Exception):
+    """A machine's record or emitted event outgrew ``SizeLimits``: the execution fails."""
+
+
+def _json_bytes(model: ArvoEvent | MachineMemoryRecord) -> int:
+    return len(model.model_dump_json().encode("utf-8"))
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:,.1f} KiB"
+
+
+def _check_events(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
+    if limits is None:
+        return
+    for event in events:
+        size = _json_bytes(event)
+        if size > limits.event_bytes:
+            raise SizeLimitExceeded(
+                f"the emitted event {event.type} ({event.id}) is {_kib(size)}, over the limit "
+                f"of {_kib(limits.event_bytes)} for one event (SizeLimits.event_bytes)"
+            )
+
+
+def _bounded(
+    ctx: EmissionContext,
+    settings: OrchestratorSettings,
+    result: StepResult,
+    limits: SizeLimits | None,
+) -> StepResult:
+    """The step's result, or a failure when its record outgrew the limit."""
+    if limits is None or result.record is None:
+        return result
+    size = _json_bytes(result.record)
+    if size <= limits.record_bytes:
+        return result
+    return _failure(
+        ctx,
+        settings,
+        SizeLimitExceeded(
+            f"the machine record would be {_kib(size)}, over the limit of "
+            f"{_kib(limits.record_bytes)} (SizeLimits.record_bytes): the context or the "
+            "events of one step are too large"
+        ),
+    )
 
 
 class StepObserver(Protocol):
@@ -166,9 +242,11 @@ def step(
     tracestate: str | None = None,
     now_ms: float = 0,
     observer: StepObserver = UNOBSERVED,
+    limits: SizeLimits | None = None,
 ) -> StepResult:
     """Apply one event to one execution. ``subject`` is ``check_subject``'s result; ``now_ms``
-    (epoch milliseconds from the driver's clock) stamps timers scheduled by ``after``.
+    (epoch milliseconds from the driver's clock) stamps timers scheduled by ``after``;
+    ``limits`` bounds the record and the emitted events (see ``SizeLimits``).
 
     Raises:
         ViolationError: ConfigViolation, ContractViolation, ExecutionViolation (nothing written).
@@ -228,11 +306,13 @@ def step(
             events = build_events(
                 ctx, raw_events, default_service_domains=settings.domains.services
             )
+            _check_events(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
         return _failure(ctx, settings, error)
-    return _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
+    result = _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
+    return _bounded(ctx, settings, result, limits)
 
 
 def _with_completion(
@@ -314,6 +394,7 @@ def step_timer(
     subject: SubjectContent,
     id_clock: IdClockSource,
     now_ms: float,
+    limits: SizeLimits | None = None,
 ) -> StepResult:
     """Deliver a due delayed transition (statechart ``after``) to the execution.
 
@@ -342,14 +423,20 @@ def step_timer(
             settings=settings,
         )
         events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
+        _check_events(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
         return _failure(ctx, settings, error)
-    return _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
+    result = _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
+    return _bounded(ctx, settings, result, limits)
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
+    if isinstance(error, SizeLimitExceeded):
+        # The trigger's tracestate is copied onto every emitted event: when it is what made
+        # them too large, the system error must not be too large as well.
+        ctx = replace(ctx, tracestate=None)
     failure = MachineMemoryRecord(
         execution_status="failure",
         subject=ctx.consumed.subject,

@@ -8,6 +8,7 @@ makes a plain client, worker and replayer serve an app::
         await ArvoTemporalClient(client, task_queue=app.task_queue).send(init_event)
 """
 
+from arvo_temporal.orchestration.step import SizeLimits
 from arvo_temporal.temporal._activities import ArvoActivities
 from arvo_temporal.temporal._app import (
     DEFAULT_TASK_QUEUE,
@@ -42,6 +43,7 @@ __all__ = [
     "OrchestratorSpec",
     "ReplayFailure",
     "ReplayGateReport",
+    "SizeLimits",
     "arvo_data_converter",
     "create_worker",
     "load_history",

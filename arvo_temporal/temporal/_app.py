@@ -24,7 +24,7 @@ from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
-from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings
+from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings, SizeLimits
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
@@ -119,6 +119,10 @@ class ArvoApp:
             ``Retry-After``). A sink that fails forever then no longer holds the execution's
             later deliveries, which wait behind it to keep emission order.
 
+        size_limits: how large a machine's record and each emitted event may grow
+            (``SizeLimits``: 1 MiB and 256 KiB of JSON); an execution that outgrows them fails
+            with ``sys.<source>.error`` rather than wedge its run on Temporal's 2 MiB limit.
+
     Raises:
         ConfigViolation: two orchestrators or handlers with the same source, or
             ``sink_attempts`` below 1.
@@ -137,7 +141,9 @@ class ArvoApp:
         handler_settings: Mapping[str, HandlerSettings] | None = None,
         dead_letter: DeadLetterSink | None = None,
         sink_attempts: int = DEFAULT_SINK_ATTEMPTS,
+        size_limits: SizeLimits | None = None,
     ) -> None:
+        self.size_limits = size_limits or SizeLimits()
         if sink_attempts < 1:
             raise ConfigViolation(f"sink_attempts must be at least 1, not {sink_attempts}")
         self.sink_attempts = sink_attempts

@@ -8,6 +8,7 @@ plain code with plain tests; ``ArvoMachineWorkflow`` feeds it workflow time and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from arvo_temporal.engine import pending_timers
@@ -20,6 +21,7 @@ from arvo_temporal.temporal._models import (
     ExecutionStatus,
     ExecutionStatusView,
     ExecutionSummary,
+    HandleRequest,
     PendingTimer,
     WorkflowInput,
 )
@@ -160,7 +162,9 @@ class ExecutionState:
             processed=self.processed,
         )
 
-    def carried(self, inbox: ExecutionInbox) -> WorkflowInput:
+    def carried(
+        self, inbox: ExecutionInbox, handler_requests: Sequence[HandleRequest] = ()
+    ) -> WorkflowInput:
         """The next run's input on continue-as-new."""
         return WorkflowInput(
             orchestrator=self.orchestrator,
@@ -168,6 +172,7 @@ class ExecutionState:
             carried=CarriedState(
                 record=self.record,
                 inbox=list(inbox),
+                handler_requests=list(handler_requests),
                 seen=inbox.seen,
                 outcomes=inbox.outcomes,
                 rejections=inbox.rejections,

@@ -8,7 +8,9 @@ Temporal's signals, updates and timers to it.
 It remembers, in bounded windows carried across continue-as-new:
 
 * the ids of applied events (``seen``), so a re-sent event is applied once;
-* the outcome of recent events (``outcomes``), so a repeated ``execute`` gets the first answer;
+* the outcome of recent events (``outcomes``), so a repeated ``execute`` gets the first answer
+  (bounded in count and in bytes, since every continue-as-new carries them; an answer an
+  ``execute`` caller still waits for is never dropped);
 * the most recent rejections, for the ``status`` query.
 """
 
@@ -20,10 +22,12 @@ from collections.abc import Iterable, Iterator
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.temporal._models import Rejection, StoredOutcome
 
-__all__ = ["OUTCOME_WINDOW", "REJECTION_WINDOW", "SEEN_WINDOW", "ExecutionInbox"]
+__all__ = ["OUTCOME_BYTES", "OUTCOME_WINDOW", "REJECTION_WINDOW", "SEEN_WINDOW", "ExecutionInbox"]
 
 SEEN_WINDOW = 4096
 OUTCOME_WINDOW = 256
+OUTCOME_BYTES = 256 * 1024
+"""The stored answers kept, in JSON bytes (the oldest go first; the most recent always stays)."""
 REJECTION_WINDOW = 50
 
 
@@ -48,7 +52,12 @@ class ExecutionInbox:
         self._pending: deque[ArvoEvent] = deque(pending)
         self._queued: set[str] = {event.id for event in self._pending}
         self._seen: dict[str, None] = dict.fromkeys(seen)
-        self._outcomes: dict[str, StoredOutcome] = dict(outcomes or {})
+        self._outcomes: dict[str, StoredOutcome] = {}
+        self._outcome_sizes: dict[str, int] = {}
+        self._outcome_bytes = 0
+        self._awaited: dict[str, int] = {}  # event id → callers waiting for its answer
+        for event_id, outcome in (outcomes or {}).items():
+            self._store(event_id, outcome)
         self._rejections: list[Rejection] = list(rejections)
 
     # -------------------------------------------------------------------------------- intake
@@ -94,9 +103,36 @@ class ExecutionInbox:
         self._seen[event_id] = None
         while len(self._seen) > SEEN_WINDOW:
             del self._seen[next(iter(self._seen))]
+        self._store(event_id, outcome)
+
+    def await_outcome(self, event_id: str) -> None:
+        """An ``execute`` caller waits for this event's answer: keep it until ``release``."""
+        self._awaited[event_id] = self._awaited.get(event_id, 0) + 1
+
+    def release(self, event_id: str) -> None:
+        """The caller has its answer (or gave up); the window may drop it again."""
+        left = self._awaited.pop(event_id, 0) - 1
+        if left > 0:
+            self._awaited[event_id] = left
+
+    def _store(self, event_id: str, outcome: StoredOutcome) -> None:
+        self._forget(event_id)
+        size = len(outcome.model_dump_json())
         self._outcomes[event_id] = outcome
-        while len(self._outcomes) > OUTCOME_WINDOW:
-            del self._outcomes[next(iter(self._outcomes))]
+        self._outcome_sizes[event_id] = size
+        self._outcome_bytes += size
+        while len(self._outcomes) > OUTCOME_WINDOW or self._outcome_bytes > OUTCOME_BYTES:
+            oldest = next(
+                (key for key in self._outcomes if key not in self._awaited and key != event_id),
+                None,
+            )
+            if oldest is None:
+                break
+            self._forget(oldest)
+
+    def _forget(self, event_id: str) -> None:
+        if self._outcomes.pop(event_id, None) is not None:
+            self._outcome_bytes -= self._outcome_sizes.pop(event_id)
 
     def reject(self, rejection: Rejection) -> None:
         """Keep a rejection for the ``status`` query (the most recent ones only)."""

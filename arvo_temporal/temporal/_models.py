@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.record import MachineMemoryRecord
@@ -50,7 +50,9 @@ class StoredOutcome(_Frozen):
     """The outcome of one applied event, kept so a repeated ``execute`` gets the same answer.
 
     A refused event keeps the error's type, message and fields (``arvo_temporal.temporal._errors``
-    rebuilds the exception from them on the client).
+    rebuilds the exception from them on the client). The result is stored as its events, each
+    once, in emission order (an ``OrchestratorResult`` lists an event in two or three buckets),
+    and regrouped when read: the stored answers ride along on every continue-as-new.
     """
 
     result: OrchestratorResult | None = None
@@ -58,12 +60,33 @@ class StoredOutcome(_Frozen):
     error_message: str | None = None
     error_fields: dict[str, Any] | None = None
 
+    @field_serializer("result")
+    def _events_once(self, result: OrchestratorResult | None) -> list[dict[str, Any]] | None:
+        return None if result is None else [event.to_json() for event in result.all_events]
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _regroup(cls, value: Any) -> Any:
+        # A list is the stored form; a dict is an OrchestratorResult carried by an older run.
+        if isinstance(value, list):
+            return OrchestratorResult.from_events(ArvoEvent.from_json(item) for item in value)
+        return value
+
+
+class HandleRequest(_Frozen):
+    """Run one registered handler on one event (an activity)."""
+
+    handler: str
+    event: ArvoEvent
+
 
 class CarriedState(_Frozen):
-    """Everything a run hands to the next one on continue-as-new."""
+    """Everything a run hands to the next one on continue-as-new (``handler_requests``: events
+    for handlers emitted while the run drained, started by the next run)."""
 
     record: MachineMemoryRecord | None = None
     inbox: list[ArvoEvent] = Field(default_factory=list)
+    handler_requests: list[HandleRequest] = Field(default_factory=list)
     seen: list[str] = Field(default_factory=list)
     outcomes: dict[str, StoredOutcome] = Field(default_factory=dict)
     rejections: list[Rejection] = Field(default_factory=list)
@@ -102,13 +125,6 @@ class CancelOwnRun(_Frozen):
     workflow_id: str
     run_id: str
     reason: str
-
-
-class HandleRequest(_Frozen):
-    """Run one registered handler on one event (an activity)."""
-
-    handler: str
-    event: ArvoEvent
 
 
 class HandleResponse(_Frozen):

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from arvo_temporal.orchestration.result import OrchestratorResult
     from arvo_temporal.orchestration.step import (
         OrchestratorSettings,
+        SizeLimits,
         StepResult,
         check_subject,
         step,
@@ -99,6 +100,8 @@ EVENT_SIGNAL = "arvo_event"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
+_DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
+"""Patch id: runs recorded before handlers emitted while draining were left to the next run."""
 _CANCEL_THROUGH_TEMPORAL = "arvo-cancel-through-temporal"
 """Patch id: runs recorded before the execution timeout and the ``arvo_cancel`` signal ended
 through a Temporal cancel request replay as they were (the run COMPLETED then)."""
@@ -166,6 +169,8 @@ class ArvoMachineWorkflow:
         self._handler_tasks = 0
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred_handlers: list[HandleRequest] = []
+        self._carried_handlers = list(carried.handler_requests) if carried else []
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
@@ -192,8 +197,14 @@ class ArvoMachineWorkflow:
             if self._inbox.was_applied(event.id):
                 return OrchestratorResult.empty()  # applied long ago; its answer aged out
             self._offer(event)
-            await workflow.wait_condition(lambda: self._inbox.outcome(event.id) is not None)
-        outcome = self._inbox.outcome(event.id)
+            self._inbox.await_outcome(event.id)
+            try:
+                await workflow.wait_condition(lambda: self._inbox.outcome(event.id) is not None)
+                outcome = self._inbox.outcome(event.id)
+            finally:
+                self._inbox.release(event.id)
+        else:
+            outcome = self._inbox.outcome(event.id)
         assert outcome is not None
         if outcome.error_type is not None:
             raise ApplicationError(
@@ -277,6 +288,8 @@ class ArvoMachineWorkflow:
             raise
         if self._state.deadline_ms is None and timeout is not None:
             self._state.deadline_ms = _now_ms() + timeout.total_seconds() * 1000
+        for request in self._carried_handlers:  # emitted while the previous run drained
+            self._start_handler(request.event, request.handler)
         try:
             await self._loop()
             await self._drain_dispatches()
@@ -412,6 +425,7 @@ class ArvoMachineWorkflow:
                 traceparent=event.traceparent,
                 tracestate=event.tracestate,
                 now_ms=_now_ms(),
+                limits=self._limits(),
             )
         except Exception as error:  # a poison event must never fail the workflow task
             failure = failure_for(error)
@@ -440,6 +454,7 @@ class ArvoMachineWorkflow:
                 subject=subject,
                 id_clock=_CLOCK,
                 now_ms=now,
+                limits=self._limits(),
             )
             if result.record is None:
                 return
@@ -479,10 +494,12 @@ class ArvoMachineWorkflow:
         for event in events:
             route, target = self._binding.app.route(event)
             if route == "handler":
-                self._handler_tasks += 1
-                task = asyncio.create_task(self._run_handler(event, target))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                if self._draining and workflow.patched(_DEFER_HANDLERS_WHILE_DRAINING):
+                    # A busy execution always has a handler in flight: starting more while
+                    # draining would put continue-as-new off for ever. The next run starts it.
+                    self._deferred_handlers.append(HandleRequest(handler=target, event=event))
+                else:
+                    self._start_handler(event, target)
             elif (
                 route == "orchestrator"
                 and event.subject == self._state.subject
@@ -494,6 +511,12 @@ class ArvoMachineWorkflow:
         if outgoing:
             previous = self._dispatch_tail
             self._dispatch_tail = asyncio.create_task(self._dispatch(previous, outgoing))
+
+    def _start_handler(self, event: ArvoEvent, handler: str) -> None:
+        self._handler_tasks += 1
+        task = asyncio.create_task(self._run_handler(event, handler))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
         assert self._binding is not None
@@ -584,9 +607,13 @@ class ArvoMachineWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.ended:
             return
-        workflow.continue_as_new(self._state.carried(self._inbox))
+        workflow.continue_as_new(self._state.carried(self._inbox, self._deferred_handlers))
 
     # ----------------------------------------------------------------------------- helpers
+
+    def _limits(self) -> SizeLimits:
+        assert self._binding is not None, "run() binds the app before any step"
+        return self._binding.app.size_limits
 
     def _require(self) -> tuple[OrchestratorSettings, SubjectContent]:
         assert self._settings is not None, "run() resolves the settings before any step"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from arvo_temporal import ArvoOrchestratorEventFactory
+from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._inbox import (
+    OUTCOME_BYTES,
     OUTCOME_WINDOW,
     REJECTION_WINDOW,
     SEEN_WINDOW,
@@ -50,6 +52,56 @@ def test_answers_are_remembered_within_their_window():
         error_type="ContractViolation", error_message="x"
     )
     assert len(inbox.outcomes) == OUTCOME_WINDOW
+
+
+def _big_answer(n: int) -> StoredOutcome:
+    emitted = event(n).model_copy(update={"data": {"blob": "x" * 40_000, "parentSubject$$": None}})
+    return StoredOutcome(result=OrchestratorResult.from_events([emitted]))
+
+
+BIG_ANSWERS = [_big_answer(n) for n in range(100)]
+
+
+def big_answer(n: int) -> StoredOutcome:
+    """An answer of about 40 KB: one emitted event carrying a large context."""
+    return BIG_ANSWERS[n]
+
+
+def stored_bytes(inbox: ExecutionInbox) -> int:
+    return sum(len(outcome.model_dump_json()) for outcome in inbox.outcomes.values())
+
+
+def test_answers_are_bounded_in_bytes_too_and_each_event_is_stored_once():
+    inbox = ExecutionInbox()
+    events = [event(n) for n in range(20)]
+    for n, item in enumerate(events):
+        inbox.settle(item.id, big_answer(n))
+    assert stored_bytes(inbox) <= OUTCOME_BYTES
+    assert len(inbox.outcomes) == OUTCOME_BYTES // len(big_answer(0).model_dump_json())
+    assert inbox.outcome(events[-1].id) == big_answer(19)
+    assert inbox.outcome(events[0].id) is None and inbox.was_applied(events[0].id)
+    # Stored once: the 40 KB payload appears once in what continue-as-new carries.
+    assert big_answer(0).model_dump_json().count("x" * 40_000) == 1
+
+
+def test_an_answer_a_caller_waits_for_is_kept_past_the_byte_bound():
+    inbox = ExecutionInbox()
+    awaited = event(0)
+    inbox.await_outcome(awaited.id)
+    inbox.settle(awaited.id, big_answer(0))
+    for n in range(1, 20):
+        inbox.settle(event(n).id, big_answer(n))
+    assert inbox.outcome(awaited.id) == big_answer(0), "pinned while awaited"
+    inbox.release(awaited.id)
+    inbox.settle(event(99).id, big_answer(99))
+    assert inbox.outcome(awaited.id) is None, "released, it ages out like the others"
+
+
+def test_carried_answers_are_trimmed_to_the_bounds_when_a_run_starts():
+    answers = {event(n).id: big_answer(n) for n in range(20)}
+    inbox = ExecutionInbox(outcomes=answers)
+    assert stored_bytes(inbox) <= OUTCOME_BYTES
+    assert list(inbox.outcomes)[-1] == list(answers)[-1]
 
 
 def test_the_seen_window_is_bounded_oldest_first():
