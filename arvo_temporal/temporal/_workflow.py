@@ -83,6 +83,7 @@ with workflow.unsafe.imports_passed_through():
 __all__ = [
     "CANCEL_OWN_RUN_ACTIVITY",
     "CANCEL_SIGNAL",
+    "DELIVER_UPDATE",
     "DISPATCH_ACTIVITY",
     "EVENT_SIGNAL",
     "EXECUTE_UPDATE",
@@ -97,6 +98,7 @@ HANDLE_ACTIVITY = "arvo_handle"
 DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
 EVENT_SIGNAL = "arvo_event"
+DELIVER_UPDATE = "arvo_deliver"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
@@ -187,6 +189,27 @@ class ArvoMachineWorkflow:
             self._reject(event, problem)
             return
         self._offer(event)
+
+    @workflow.update(name=DELIVER_UPDATE)
+    def deliver(self, event: ArvoEvent) -> None:
+        """Fire-and-forget delivery as an update, returned once accepted (durable): what the
+        client's ``send`` uses for events to a running execution. Unlike a signal it never
+        races continue-as-new: Temporal fails the task that continues as new when a signal
+        arrived meanwhile, whereas an update it has not yet shown the run is handed to the next
+        run. Accepted while the run drains; the event is then carried."""
+        self._messages += 1
+        self._updates += 1
+        self._offer(event)
+
+    @deliver.validator
+    def _validate_deliver(self, event: ArvoEvent) -> None:
+        problem = self._refusal(event)
+        if problem is not None:
+            raise failure_for(problem)
+        if self._state.ended:
+            raise failure_for(
+                ExecutionClosedError(event.subject, workflow_id=workflow.info().workflow_id)
+            )
 
     @workflow.update(name=EXECUTE_UPDATE)
     async def execute(self, event: ArvoEvent) -> OrchestratorResult:
