@@ -62,7 +62,13 @@ from arvo_temporal.temporal._workflow import (
     ArvoMachineWorkflow,
 )
 
-__all__ = ["ACCEPT_WAIT", "DEFAULT_WAIT", "ArvoTemporalClient", "ExecutionListing", "with_arvo_converter"]
+__all__ = [
+    "ACCEPT_WAIT",
+    "DEFAULT_WAIT",
+    "ArvoTemporalClient",
+    "ExecutionListing",
+    "with_arvo_converter",
+]
 
 _T = TypeVar("_T")
 
