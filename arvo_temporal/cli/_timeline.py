@@ -23,6 +23,7 @@ run's history is replayed in turn and the steps are numbered across them.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,14 +41,14 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+from arvo_temporal.cli._errors import EXIT_RUNTIME, EXIT_USAGE, CommandError
 from arvo_temporal.cli._json_patch import json_patch
 from arvo_temporal.engine import MachineExecutionEngine, MachineExecutionResult, TimerCapableEngine
-from arvo_temporal.errors import ArvoError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.orchestration.step import OrchestratorSettings
 from arvo_temporal.registry import MachineRegistry
-from arvo_temporal.subject import SubjectContent
+from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 from arvo_temporal.temporal._app import ArvoApp, OrchestratorSpec
 from arvo_temporal.temporal._plugin import ArvoPlugin
 from arvo_temporal.temporal._workflow import WORKFLOW_NAME, ArvoMachineWorkflow
@@ -65,8 +66,12 @@ __all__ = [
 StepKind = Literal["event", "timer", "cancel", "rejected"]
 
 
-class TimelineError(ArvoError, ValueError):
-    """The history cannot be shown: not an Arvo execution, or the app does not replay it."""
+class TimelineError(CommandError):
+    """The history cannot be shown: not an Arvo execution or an orchestrator the app does not
+    serve (exit 2), or the app's code no longer replays it (exit 1)."""
+
+    def __init__(self, message: str, *, code: int = EXIT_USAGE) -> None:
+        super().__init__(message, code=code)
 
 
 def iso_time(epoch_ms: float | None) -> str | None:
@@ -428,7 +433,8 @@ async def _replay_run(
         raise TimelineError(
             f"the history of {history.workflow_id} does not replay with this app's code "
             f"({type(failure).__name__}: {' '.join(str(failure).split())[:300]}); inspect it "
-            "with the code that ran it"
+            "with the code that ran it",
+            code=EXIT_RUNTIME,
         )
     return journal
 
@@ -555,15 +561,24 @@ async def replay_timeline(
     if instance is None:
         raise TimelineError(f"{histories[-1].workflow_id}: the replay never started the workflow")
     view = _final_view(instance)
+    record = instance.snapshot()
+    subject = str((view or record or {}).get("subject") or "")
     return Timeline(
         workflow_id=histories[-1].workflow_id,
-        subject=instance._state.subject if view is None else view["subject"],
-        orchestrator=instance._state.orchestrator if view is None else view["orchestrator"],
+        subject=subject,
+        orchestrator=str((view or {}).get("orchestrator") or _orchestrator_name(subject)),
         runs=len(histories),
         steps=tuple(steps),
-        record=instance.snapshot(),
+        record=record,
         status=view,
     )
+
+
+def _orchestrator_name(subject: str) -> str:
+    try:
+        return ArvoOrchestrationSubject.parse(subject).orchestrator.name
+    except ValueError:
+        return ""
 
 
 def _final_view(instance: ArvoMachineWorkflow) -> dict[str, Any] | None:
@@ -590,8 +605,6 @@ def _check_served(history: WorkflowHistory, app: ArvoApp, converter: DataConvert
 
 def _orchestrator_of(payloads: Sequence[Any]) -> str | None:
     """The ``orchestrator`` of the start input, when it is plain JSON (not encrypted)."""
-    import json
-
     if not payloads:
         return None
     payload = payloads[0]
