@@ -21,8 +21,15 @@ def pointer(parts: tuple[str | int, ...]) -> str:
 
 
 def _same(before: Any, after: Any) -> bool:
-    # JSON has no bool/number identity: True == 1 in Python, but they are different JSON values.
-    return type(before) is type(after) and before == after
+    """Equal as JSON: ``True == 1`` in Python, but they are different JSON values, also deep
+    inside lists and objects."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
+    if isinstance(before, list):
+        return len(before) == len(after) and all(map(_same, before, after))
+    return bool(before == after)
 
 
 def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from arvo_temporal.temporal._app import ArvoApp
 
 __all__ = ["DEFAULT_EVENT_SOURCE", "add_observe_commands"]
 
-DEFAULT_EVENT_SOURCE = "com.arvo-temporal.cli"
+DEFAULT_EVENT_SOURCE = "com.arvotemporal.cli"
 """The ``source`` of events built by ``arvo-temporal event`` unless ``--source`` says otherwise."""
 
 _Command = Callable[..., argparse.ArgumentParser]
@@ -204,6 +204,8 @@ async def cmd_graph(args: argparse.Namespace, io: Io) -> int:
         else:
             _write_text(None, machine.to_mermaid(), io)
         return 0
+    if "/" not in name and name.startswith("arvo.orc."):
+        _machine(app, name, None)  # says the app does not serve it
     args.id, args.history = args.target, None
     timeline = await _timeline(args, io, app)
     record = timeline.record or {}
