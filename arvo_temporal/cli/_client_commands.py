@@ -20,12 +20,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.cli._closed_executions import closed_record, closed_status, for_people
 from arvo_temporal.cli._connection import ConnectionSettings, connection_from_env
-from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, one_line
+from arvo_temporal.cli._errors import CommandError, one_line
 from arvo_temporal.cli._executions import parse_execution_ref, resolve_subject
 from arvo_temporal.cli._io import Io, read_event, waiting, within
 from arvo_temporal.cli._loading import load_codec
 from arvo_temporal.cli._runtime import connect_with_retries, data_converter
-from arvo_temporal.errors import InvalidSubjectError
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._ids import workflow_id_for
@@ -34,7 +33,6 @@ from arvo_temporal.temporal._plugin import ArvoPlugin
 __all__ = [
     "QUERY_TIMEOUT",
     "answer",
-    "checked_workflow_id",
     "cmd_cancel",
     "cmd_execute",
     "cmd_history",
@@ -54,17 +52,6 @@ QUERY_TIMEOUT = 30.0
 """Seconds a status/snapshot query waits: a query needs a worker, and without one it would hang."""
 
 _T = TypeVar("_T")
-
-
-def checked_workflow_id(subject: str) -> str:
-    try:
-        return workflow_id_for(subject.strip())
-    except InvalidSubjectError:
-        raise CommandError(
-            "SUBJECT is not an Arvo orchestration subject (it is the base64 text in the "
-            "'subject' field of the execution's events)",
-            code=EXIT_USAGE,
-        ) from None
 
 
 async def explain_missing(client: ArvoTemporalClient, subject: str) -> CommandError:

@@ -4,16 +4,20 @@ A query of a closed workflow is answered by a worker replaying it, so without on
 the CLI gave up after 30 s). The history already holds the answer: with the app's code
 (``--app`` / ``ARVO_APP``) it is replayed here (arvo_temporal/cli/_timeline.py) and gives
 exactly what the query would; without it, ``status`` says what the workflow's result and memo
-say (status, state, output or error), and ``snapshot`` asks for the app.
+say (status, state, output or error), and ``snapshot`` gives a worker a moment to answer, then
+asks for the app.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import time
 from typing import Any
 
-from temporalio.client import WorkflowExecutionDescription
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError
 from arvo_temporal.cli._executions import ExecutionRef, fetch_runs
@@ -24,8 +28,12 @@ from arvo_temporal.cli._timeline import Timeline, iso_time, replay_timeline
 from arvo_temporal.errors import ExecutionCancelledError, ExecutionFailedError
 from arvo_temporal.subject import ArvoOrchestrationSubject
 from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
-__all__ = ["closed_record", "closed_status", "for_people"]
+__all__ = ["WORKER_GRACE", "closed_record", "closed_status", "for_people"]
+
+WORKER_GRACE = 3.0
+"""Seconds ``snapshot`` of a finished execution gives a worker to answer when no app is given."""
 
 
 def _app_spec(args: argparse.Namespace, io: Io) -> str | None:
@@ -62,9 +70,12 @@ async def closed_status(
         "orchestrator": ArvoOrchestrationSubject.parse(subject).orchestrator.name,
         "closed_at": closed_at,
     }
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        handle = client.temporal.get_workflow_handle_for(ArvoMachineWorkflow.run, description.id)
+        summary = await handle.result()
+        return {**summary.model_dump(mode="json"), "closed_at": closed_at}
     try:
-        output = await client.result(subject)
-        view.update(status="done", output=output)
+        view.update(status="done", output=await client.result(subject))
     except ExecutionCancelledError as error:
         view.update(status="cancelled", error=str(error))
     except ExecutionFailedError as error:
@@ -86,6 +97,10 @@ async def closed_record(
     """
     spec = _app_spec(args, io)
     if not spec:
+        with contextlib.suppress(TimeoutError, RPCError):
+            # A worker may be up to answer; without one, this would wait for ever.
+            async with asyncio.timeout(WORKER_GRACE):
+                return await client.snapshot(subject)
         status = description.status.name.lower() if description.status else "closed"
         raise CommandError(
             f"{description.id} has finished ({status}); its record is rebuilt from its history "

@@ -163,10 +163,12 @@ class TimelineStep:
 
     @property
     def timers_cancelled(self) -> list[str]:
-        """Timers pending before and gone after, other than the one that fired."""
+        """Timers pending before and gone after, other than the one that fired; a cancelled or
+        failed execution keeps its timers in the record, but none of them will fire."""
         before, after = _timers(self.record_before), _timers(self.record_after)
         fired = (self.timer or {}).get("type")
-        return [key for key in before if key not in after and key != fired]
+        ended = self.status_after in ("cancelled", "failed")
+        return [key for key in before if (ended or key not in after) and key != fired]
 
     def to_json(self, *, full: bool = False) -> dict[str, Any]:
         """The row ``inspect --json`` prints; ``full`` adds the whole record after the step."""

@@ -271,11 +271,15 @@ def test_json_config_with_named_logic_compiles_back_to_the_same_machine() -> Non
     ],
 )
 def test_python_logic_becomes_an_inline_marker_that_the_loader_refuses(logic, where, marker):
-    state = {"entry": logic} if where == "entry" else {"on": {"GO": {"target": "b", "guard": logic}}}
+    state = (
+        {"entry": logic} if where == "entry" else {"on": {"GO": {"target": "b", "guard": logic}}}
+    )
     config = {"id": "x", "initial": "a", "states": {"a": state, "b": {}}}
     exported = json_config(config)
-    found = exported["states"]["a"]["entry"] if where == "entry" else (
-        exported["states"]["a"]["on"]["GO"]["guard"]
+    found = (
+        exported["states"]["a"]["entry"]
+        if where == "entry"
+        else (exported["states"]["a"]["on"]["GO"]["guard"])
     )
     assert found == marker
     with pytest.raises(Exception, match="inline"):
