@@ -31,8 +31,10 @@ subclasses that name every offending field, so they can be caught either way::
     ├── DevServerError                  (RuntimeError) the embedded dev server failed
     │                                                 (arvo_temporal.temporal)
     └── CommandError                                  a CLI or worker-process failure, one line
-        └── SettingsError               (ValueError)  a bad option, variable or module:attr
-                                                      (both in arvo_temporal.cli)
+        ├── SettingsError               (ValueError)  a bad option, variable or module:attr
+        └── TimelineError                             a history inspect cannot show (not Arvo,
+                                                      not served, no longer replays)
+                                                      (all three in arvo_temporal.cli)
 
 Across Temporal, each of these travels as ``ApplicationError(type=<class name>, details=[fields])``
 and the client rebuilds it from type and fields (``arvo_temporal/temporal/_errors.py``).

@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from temporalio.client import WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import NondeterminismError
 
@@ -25,7 +26,7 @@ from arvo_temporal.cli._runtime import data_converter
 from arvo_temporal.temporal._replay import load_history, replay_history
 from arvo_temporal.temporal._replay_gate import gate_query, replay_recent
 
-__all__ = ["DEFAULT_LIMIT", "cmd_replay"]
+__all__ = ["DEFAULT_LIMIT", "cmd_replay", "read_history_file"]
 
 DEFAULT_LIMIT = 100
 """Executions the gate replays when ``--limit`` is not given (visibility lists newest first)."""
@@ -81,8 +82,12 @@ def _reason(message: str) -> str:
     return one_line(found.group(1) if found else message)
 
 
-async def _replay_file(args: argparse.Namespace, io: Io) -> int:
-    path = Path(args.history)
+async def read_history_file(path: Path) -> WorkflowHistory:
+    """A history saved with ``arvo-temporal history`` (or ``temporal workflow show``).
+
+    Raises:
+        CommandError (exit 2): unreadable, not JSON, or not a workflow history.
+    """
     try:
         data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
     except OSError as error:
@@ -94,13 +99,18 @@ async def _replay_file(args: argparse.Namespace, io: Io) -> int:
     try:
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-        history = load_history(data, workflow_id=path.stem)
+        return load_history(data, workflow_id=path.stem)
     except Exception as error:  # protobuf's parse errors have no common public base class
         raise CommandError(
             f"{path} is not a Temporal workflow history (make one with 'arvo-temporal history' "
             f"or 'temporal workflow show --output json'): {one_line(error, 200)}",
             code=EXIT_USAGE,
         ) from None
+
+
+async def _replay_file(args: argparse.Namespace, io: Io) -> int:
+    path = Path(args.history)
+    history = await read_history_file(path)
     app = load_app(args.app)
     codec = load_codec(args.codec) if args.codec else None
     try:
