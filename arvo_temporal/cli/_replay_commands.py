@@ -23,7 +23,7 @@ from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, o
 from arvo_temporal.cli._io import Io, waiting
 from arvo_temporal.cli._loading import load_app, load_codec
 from arvo_temporal.cli._runtime import data_converter
-from arvo_temporal.temporal._replay import load_history, replay_history
+from arvo_temporal.temporal._replay import classify_replay_failure, load_history, replay_history
 from arvo_temporal.temporal._replay_gate import gate_query, replay_recent
 
 __all__ = ["DEFAULT_LIMIT", "cmd_replay", "read_history_file"]
@@ -120,8 +120,7 @@ async def _replay_file(args: argparse.Namespace, io: Io) -> int:
     except ValueError as error:
         raise CommandError(f"cannot replay {path}: {one_line(error)}", code=EXIT_USAGE) from None
     except Exception as error:  # any other workflow task failure is a failed replay as well
-        raise CommandError(
-            f"replay of {path} failed: {type(error).__name__}: {one_line(error)}"
-        ) from None
+        kind, message = classify_replay_failure(error)
+        raise CommandError(f"replay of {path} failed: {kind}: {one_line(message)}") from None
     io.emit({"history": str(path), "events": len(history.events), "replayed": True})
     return 0

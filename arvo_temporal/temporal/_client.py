@@ -58,7 +58,7 @@ from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_ST
 from arvo_temporal.temporal._workflow import (
     DELIVER_UPDATE,
     EXECUTE_UPDATE,
-    WORKFLOW_NAME,
+    WORKFLOW_NAMES,
     ArvoMachineWorkflow,
 )
 
@@ -473,7 +473,7 @@ class ArvoTemporalClient:
         self, *, orchestrator: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[ExecutionListing]:
         """Executions by search attributes (``ArvoOrchestrator``, ``ArvoStatus``)."""
-        clauses = [f"WorkflowType = '{WORKFLOW_NAME}'"]
+        clauses = ["WorkflowType IN (" + ", ".join(f"'{name}'" for name in WORKFLOW_NAMES) + ")"]
         if orchestrator:
             clauses.append(f"{ARVO_ORCHESTRATOR.name} = '{orchestrator}'")
         if status:

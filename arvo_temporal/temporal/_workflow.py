@@ -88,12 +88,20 @@ __all__ = [
     "EVENT_SIGNAL",
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
+    "LEGACY_WORKFLOW_NAME",
     "WORKFLOW_NAME",
+    "WORKFLOW_NAMES",
     "ArvoMachineWorkflow",
     "WorkflowIdClock",
 ]
 
-WORKFLOW_NAME = "ArvoMachineWorkflow"
+WORKFLOW_NAME = "ArvoExecution"
+LEGACY_WORKFLOW_NAME = "ArvoMachineWorkflow"
+"""The type of runs started before handlers ran as local activities: they replay as they were
+recorded (regular activities) and become ``ArvoExecution`` runs at their next continue-as-new.
+A new workflow type, rather than ``workflow.patched``, because a patch costs every run a marker
+and a search attribute upsert, which is most of the gain for short executions."""
+WORKFLOW_NAMES = (WORKFLOW_NAME, LEGACY_WORKFLOW_NAME)
 HANDLE_ACTIVITY = "arvo_handle"
 DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
@@ -151,6 +159,10 @@ class ArvoMachineWorkflow:
     executions; what must not change under a running execution is guarded by Arvo's machine
     versions (a new version means new subjects) and by the replay gate
     (``arvo-temporal replay``)."""
+
+    _local_handlers = True
+    """Handlers may run as local activities (``HandlerSettings.local``); see
+    ``LEGACY_WORKFLOW_NAME``."""
 
     @workflow.init
     def __init__(self, input: WorkflowInput) -> None:
@@ -544,18 +556,32 @@ class ArvoMachineWorkflow:
     async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
         assert self._binding is not None
         limits = self._binding.app.handler_limits(handler)
+        request = HandleRequest(handler=handler, event=event)
+        summary = f"{event.type} → handler {handler}"
         try:
-            response = await workflow.execute_activity(
-                HANDLE_ACTIVITY,
-                HandleRequest(handler=handler, event=event),
-                result_type=HandleResponse,
-                start_to_close_timeout=limits.timeout,
-                heartbeat_timeout=limits.heartbeat,
-                retry_policy=HANDLER_RETRY,
-                summary=f"{event.type} → handler {handler}",
-            )
-        except ActivityError as error:
-            cause = error.cause
+            if limits.local and self._local_handlers:
+                response = await workflow.execute_local_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    start_to_close_timeout=limits.timeout,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+            else:
+                response = await workflow.execute_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    task_queue=limits.task_queue,
+                    start_to_close_timeout=limits.timeout,
+                    heartbeat_timeout=limits.heartbeat,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+        # A local activity's non-retryable failure arrives as a bare ApplicationError.
+        except (ActivityError, ApplicationError) as error:
+            cause = error.cause if isinstance(error, ActivityError) else error
             kind = cause.type if isinstance(cause, ApplicationError) and cause.type else None
             self._inbox.reject(
                 Rejection(
@@ -630,7 +656,10 @@ class ArvoMachineWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.ended:
             return
-        workflow.continue_as_new(self._state.carried(self._inbox, self._deferred_handlers))
+        workflow.continue_as_new(
+            self._state.carried(self._inbox, self._deferred_handlers),
+            workflow=ArvoMachineWorkflow.run,
+        )
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -642,3 +671,15 @@ class ArvoMachineWorkflow:
         assert self._settings is not None, "run() resolves the settings before any step"
         assert self._subject is not None, "run() parses the subject before any step"
         return self._settings, self._subject
+
+
+@workflow.defn(name=LEGACY_WORKFLOW_NAME)
+class LegacyArvoMachineWorkflow(ArvoMachineWorkflow):
+    """Runs recorded as ``ArvoMachineWorkflow``: every handler a regular activity, as then."""
+
+    _local_handlers = False
+
+    @workflow.run
+    async def run(self, input: WorkflowInput) -> ExecutionSummary:
+        """See ``ArvoMachineWorkflow.run``."""
+        return await super().run(input)
