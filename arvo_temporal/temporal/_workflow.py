@@ -116,6 +116,12 @@ _CANCEL_THROUGH_TEMPORAL = "arvo-cancel-through-temporal"
 """Patch id: runs recorded before the execution timeout and the ``arvo_cancel`` signal ended
 through a Temporal cancel request replay as they were (the run COMPLETED then)."""
 
+LOCAL_HANDLERS_PER_TASK = 50
+"""Local handler calls one workflow task may hold. Their results are recorded when the task
+completes, so a machine that keeps calling handlers would otherwise grow one task's completion
+without bound (and see continue-as-new suggested only when it ends); past this many the next
+call runs as a regular activity, which ends the task."""
+
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
 UPDATES_BEFORE_CONTINUE_AS_NEW = 1500
@@ -184,6 +190,7 @@ class ArvoMachineWorkflow:
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred_handlers: list[HandleRequest] = []
+        self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
         self._carried_handlers = list(carried.handler_requests) if carried else []
 
     def _bind(self, binding: AppBinding) -> None:
@@ -547,6 +554,15 @@ class ArvoMachineWorkflow:
             previous = self._dispatch_tail
             self._dispatch_tail = asyncio.create_task(self._dispatch(previous, outgoing))
 
+    def _local_call_allowed(self) -> bool:
+        """Count local handler calls per workflow task (the history length only changes when
+        a new task starts, and is the same on replay)."""
+        length = workflow.info().get_current_history_length()
+        task, calls = self._local_calls
+        calls = calls + 1 if task == length else 1
+        self._local_calls = (length, calls)
+        return calls <= LOCAL_HANDLERS_PER_TASK
+
     def _start_handler(self, event: ArvoEvent, handler: str) -> None:
         self._handler_tasks += 1
         task = asyncio.create_task(self._run_handler(event, handler))
@@ -559,7 +575,7 @@ class ArvoMachineWorkflow:
         request = HandleRequest(handler=handler, event=event)
         summary = f"{event.type} → handler {handler}"
         try:
-            if limits.local and self._local_handlers:
+            if limits.local and self._local_handlers and self._local_call_allowed():
                 response = await workflow.execute_local_activity(
                     HANDLE_ACTIVITY,
                     request,
