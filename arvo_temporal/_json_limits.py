@@ -129,7 +129,10 @@ def _too_deep(limit: int) -> JsonLimitError:
 
 def printable(key: str) -> str:
     """``key`` as it may appear in an error message: characters that cannot be printed (lone
-    surrogates, controls) as ``\\uXXXX`` escapes, and at most 80 characters."""
+    surrogates, controls) as ``\\uXXXX`` escapes, at most 80 characters, and the empty key as
+    ``""`` so that it is still visible."""
+    if not key:
+        return '""'
     if not key.isprintable():
         key = "".join(
             char
