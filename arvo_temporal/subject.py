@@ -131,8 +131,20 @@ def _validate(content: Any) -> SubjectContent:
 
 
 def _encode(content: Mapping[str, Any]) -> str:
-    text = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
-    return base64.b64encode(zlib.compress(text.encode("utf-8"))).decode("ascii")
+    """The subject text; refused (rather than made) when ``parse`` would refuse it."""
+    prefix = "Error creating orchestration subject string"
+    try:
+        raw = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidSubjectError(
+            f"{prefix}: a text holds a lone surrogate, which has no UTF-8 form"
+        ) from None
+    if len(raw) > MAX_SUBJECT_JSON_BYTES:
+        raise InvalidSubjectError(
+            f"{prefix}: its JSON is {len(raw):,} bytes, over the {MAX_SUBJECT_JSON_BYTES:,}-byte "
+            "limit that parsing enforces"
+        )
+    return base64.b64encode(zlib.compress(raw)).decode("ascii")
 
 
 class ArvoOrchestrationSubject:
@@ -145,7 +157,8 @@ class ArvoOrchestrationSubject:
         """Validate ``content`` and encode it, keeping its key order (and any extra keys).
 
         Raises:
-            InvalidSubjectError: naming each invalid field.
+            InvalidSubjectError: naming each invalid field; also for content that ``parse``
+                would refuse (JSON over :data:`MAX_SUBJECT_JSON_BYTES`, a lone surrogate).
         """
         raw: Mapping[str, Any] = (
             content.model_dump(mode="json") if isinstance(content, SubjectContent) else content
@@ -156,13 +169,7 @@ class ArvoOrchestrationSubject:
             raise InvalidSubjectError(
                 f"Error creating orchestration subject string: {error}"
             ) from None
-        try:
-            return _encode(raw)
-        except UnicodeEncodeError:
-            raise InvalidSubjectError(
-                "Error creating orchestration subject string: a text holds a lone surrogate, "
-                "which has no UTF-8 form"
-            ) from None
+        return _encode(raw)
 
     @staticmethod
     def new(

@@ -512,3 +512,19 @@ def test_an_arvo_managed_id_is_inflated_within_a_bound_too():
     bomb = zlib_bomb(60 << 20)
     assert parse_arvo_event_id(bomb) is None
     assert peak_allocation(lambda: parse_arvo_event_id(bomb)) < 1 << 20
+
+
+def test_create_refuses_what_parse_would_refuse():
+    content = {
+        "orchestrator": {"name": "arvo.orc.hostile", "version": "1.0.0"},
+        "execution": {"id": "x", "initiator": "com.hostile.client", "domain": None},
+        "meta": {"note": "a" * MAX_SUBJECT_JSON_BYTES},
+    }
+    with pytest.raises(InvalidSubjectError, match="over the 65,536-byte limit"):
+        ArvoOrchestrationSubject.create(content)
+    with pytest.raises(InvalidSubjectError, match="lone surrogate"):
+        ArvoOrchestrationSubject.create({**content, "meta": {"note": "\ud800"}})
+    content["meta"] = {"note": "a" * (MAX_SUBJECT_JSON_BYTES - 200)}
+    subject = ArvoOrchestrationSubject.create(content)
+    assert len(subject) <= MAX_SUBJECT_LENGTH
+    assert ArvoOrchestrationSubject.parse(subject).model_dump(mode="json") == content
