@@ -528,3 +528,19 @@ def test_create_refuses_what_parse_would_refuse():
     subject = ArvoOrchestrationSubject.create(content)
     assert len(subject) <= MAX_SUBJECT_LENGTH
     assert ArvoOrchestrationSubject.parse(subject).model_dump(mode="json") == content
+
+
+def test_huge_bodies_parse_or_name_the_field():
+    # Size alone is not refused here (the client checks Temporal's limits); it costs linear time.
+    wide = {"items": [[index] for index in range(20_000)], "text": "x" * (4 << 20)}
+    event = create_arvo_event(source="com.hostile.client", type="com.x.y.z", subject="s", data=wide)
+    message = to_http(event, "structured")
+    assert from_http(message.headers, message.body) == event
+    binary = to_http(event, "binary")
+    assert from_http(binary.headers, binary.body) == event
+    body = f"[{event.to_json_string()}]".encode()
+    assert from_http_batch(BATCH, body) == [event]
+    deep_and_wide = binary.body[:-1] + b',"deep":' + nested(MAX_JSON_DEPTH).encode() + b"}"
+    with pytest.raises(ArvoEventValidationError) as raised:
+        from_http(binary.headers, deep_and_wide)
+    assert raised.value.errors == {"data": f"nested deeper than {MAX_JSON_DEPTH - 1} levels"}
