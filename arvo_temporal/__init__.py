@@ -3,6 +3,7 @@
 The public API, re-exported from the modules that define it (see README.md for a tour).
 """
 
+from arvo_temporal._json_limits import MAX_JSON_DEPTH, MAX_JSON_INTEGER_DIGITS
 from arvo_temporal.broker import EventHandlerLike, SimpleEventBroker
 from arvo_temporal.contracts import (
     ArvoContract,
@@ -63,11 +64,26 @@ from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestrator import ArvoOrchestrator, create_arvo_orchestrator
 from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.sources import DeterministicSource, IdClockSource, SystemSource
-from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
-from arvo_temporal.transport import from_cloudevent, from_http, to_cloudevent, to_http
+from arvo_temporal.subject import (
+    MAX_SUBJECT_JSON_BYTES,
+    MAX_SUBJECT_LENGTH,
+    ArvoOrchestrationSubject,
+    SubjectContent,
+)
+from arvo_temporal.transport import (
+    from_cloudevent,
+    from_http,
+    from_http_batch,
+    to_cloudevent,
+    to_http,
+)
 
 __all__ = [
     "ARVO_DATA_CONTENT_TYPE",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_INTEGER_DIGITS",
+    "MAX_SUBJECT_JSON_BYTES",
+    "MAX_SUBJECT_LENGTH",
     "ArvoContract",
     "ArvoContractError",
     "ArvoError",
@@ -122,6 +138,7 @@ __all__ = [
     "enqueue_arvo_event",
     "from_cloudevent",
     "from_http",
+    "from_http_batch",
     "parse_arvo_event_id",
     "parse_dataschema",
     "setup_arvo_machine",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from temporalio.workflow import NondeterminismError
 
 from arvo_temporal.cli._client_commands import connect
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, one_line
-from arvo_temporal.cli._io import Io, waiting
+from arvo_temporal.cli._io import Io, read_json_text, waiting
 from arvo_temporal.cli._loading import load_app, load_codec
 from arvo_temporal.cli._runtime import data_converter
 from arvo_temporal.temporal._replay import classify_replay_failure, load_history, replay_history
@@ -89,13 +88,14 @@ async def read_history_file(path: Path) -> WorkflowHistory:
         CommandError (exit 2): unreadable, not JSON, or not a workflow history.
     """
     try:
-        data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except OSError as error:
         raise CommandError(
             f"cannot read {path}: {error.strerror or error}", code=EXIT_USAGE
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise CommandError(f"{path} is not valid JSON: {error}", code=EXIT_USAGE) from None
+    data = read_json_text(text, str(path))
     try:
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
