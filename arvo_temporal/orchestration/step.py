@@ -40,6 +40,7 @@ from arvo_temporal.orchestration.emission import (
 )
 from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord, RecordEvents
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.status import total_execution_units
 from arvo_temporal.sources import IdClockSource
 from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 
@@ -56,6 +57,7 @@ __all__ = [
     "StepOutcome",
     "StepResult",
     "check_subject",
+    "counted",
     "step",
     "step_cancel",
     "step_timer",
@@ -155,6 +157,16 @@ def _ignored(reason: str) -> StepResult:
     return StepResult(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
 
 
+def counted(
+    result: StepResult, previous: MachineMemoryRecord | None, consumed: ArvoEvent | None
+) -> StepResult:
+    """The result with the execution-units total of its record brought up to date."""
+    if result.record is None:
+        return result
+    units = total_execution_units(previous, consumed, result.events)
+    return replace(result, record=result.record.model_copy(update={"execution_units": units}))
+
+
 def step(
     settings: OrchestratorSettings,
     *,
@@ -231,8 +243,12 @@ def step(
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
-    return _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
+        return counted(_failure(ctx, settings, error), record, event)
+    return counted(
+        _executed(ctx, executed, events, consumed=event, machine_version=machine.version),
+        record,
+        event,
+    )
 
 
 def _with_completion(
@@ -345,8 +361,12 @@ def step_timer(
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
-    return _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
+        return counted(_failure(ctx, settings, error), record, None)
+    return counted(
+        _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version),
+        record,
+        None,
+    )
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
@@ -394,6 +414,8 @@ def step_cancel(
             ),
         }
     )
-    return StepResult(
-        StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason
+    return counted(
+        StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason),
+        record,
+        None,
     )
