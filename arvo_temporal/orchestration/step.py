@@ -58,6 +58,7 @@ __all__ = [
     "StepResult",
     "check_subject",
     "counted",
+    "failure_result",
     "step",
     "step_cancel",
     "step_timer",
@@ -132,6 +133,11 @@ class StepResult:
         """Every emitted event, in emission order."""
         return self.result.all_events
 
+    @classmethod
+    def ignored(cls, reason: str) -> StepResult:
+        """Nothing to write and nothing emitted, with the reason."""
+        return cls(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+
 
 def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
     """The subject check that precedes any memory access (docs/arvo.md §5.2 step 2).
@@ -154,7 +160,7 @@ def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
 
 
 def _ignored(reason: str) -> StepResult:
-    return StepResult(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+    return StepResult.ignored(reason)
 
 
 def counted(
@@ -370,6 +376,14 @@ def step_timer(
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
+    return failure_result(ctx, error, domains=settings.domains.system_error)
+
+
+def failure_result(
+    ctx: EmissionContext, error: Exception, *, domains: tuple[DomainToken, ...]
+) -> StepResult:
+    """An ordinary error ends the execution: a failure record plus ``sys.<source>.error``
+    events, one per resolved domain of ``domains`` (docs/arvo.md §5.6)."""
     failure = MachineMemoryRecord(
         execution_status="failure",
         subject=ctx.consumed.subject,
@@ -379,7 +393,7 @@ def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Except
             stack=error_to_data(error)["errorStack"],
         ),
     )
-    events = build_system_errors(ctx, error, domains=settings.domains.system_error)
+    events = build_system_errors(ctx, error, domains=domains)
     return StepResult(
         StepOutcome.FAILED, OrchestratorResult.from_events(events), failure, str(error)
     )
