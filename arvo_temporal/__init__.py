@@ -34,6 +34,7 @@ from arvo_temporal.errors import (
     ExecutionViolation,
     InvalidMachineDefinition,
     InvalidSubjectError,
+    InvalidTestSuite,
     TransactionCause,
     TransactionViolation,
     ViolationError,
@@ -58,11 +59,23 @@ from arvo_temporal.machine import (
     enqueue_arvo_event,
     setup_arvo_machine,
 )
-from arvo_temporal.memory import MachineMemory, SimpleMachineMemory
+from arvo_temporal.memory import (
+    MachineMemory,
+    MachineMemoryMetadata,
+    Materialized,
+    SimpleMachineMemory,
+)
 from arvo_temporal.orchestration import OrchestratorResult
 from arvo_temporal.orchestration.record import MachineMemoryRecord
+from arvo_temporal.orchestration.status import InProcessStatus
 from arvo_temporal.orchestrator import ArvoOrchestrator, create_arvo_orchestrator
 from arvo_temporal.registry import MachineRegistry
+from arvo_temporal.resumable import (
+    ArvoResumable,
+    ResumableInput,
+    ResumableOutput,
+    create_arvo_resumable,
+)
 from arvo_temporal.sources import DeterministicSource, IdClockSource, SystemSource
 from arvo_temporal.subject import (
     MAX_SUBJECT_JSON_BYTES,
@@ -77,6 +90,7 @@ from arvo_temporal.transport import (
     to_cloudevent,
     to_http,
 )
+from arvo_temporal.violations import violation_from_payload, violation_to_payload
 
 __all__ = [
     "ARVO_DATA_CONTENT_TYPE",
@@ -97,6 +111,7 @@ __all__ = [
     "ArvoOrchestrationSubject",
     "ArvoOrchestrator",
     "ArvoOrchestratorEventFactory",
+    "ArvoResumable",
     "ConfigViolation",
     "ContractViolation",
     "DataValidationError",
@@ -111,14 +126,20 @@ __all__ = [
     "HandlerInput",
     "HandlerOutput",
     "IdClockSource",
+    "InProcessStatus",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
+    "InvalidTestSuite",
     "MachineExecutionEngine",
     "MachineExecutionResult",
     "MachineMemory",
+    "MachineMemoryMetadata",
     "MachineMemoryRecord",
     "MachineRegistry",
+    "Materialized",
     "OrchestratorResult",
+    "ResumableInput",
+    "ResumableOutput",
     "SimpleEventBroker",
     "SimpleMachineMemory",
     "StatechartExecutionEngine",
@@ -134,6 +155,7 @@ __all__ = [
     "create_arvo_event_handler",
     "create_arvo_orchestrator",
     "create_arvo_orchestrator_contract",
+    "create_arvo_resumable",
     "create_simple_arvo_contract",
     "enqueue_arvo_event",
     "from_cloudevent",
@@ -144,4 +166,6 @@ __all__ = [
     "setup_arvo_machine",
     "to_cloudevent",
     "to_http",
+    "violation_from_payload",
+    "violation_to_payload",
 ]
