@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from arvo_temporal.errors import ArvoEventValidationError
 from arvo_temporal.events import ArvoEvent
@@ -135,4 +136,38 @@ def decode_events(
     document = _parsed_json(body, mode, max_depth) if body or mode != "binary" else None
     if mode == "batch":
         return parse_batch(document if isinstance(document, list) else body)
-    return [from_http(headers, body)]
+    try:
+        return [from_http(headers, body)]
+    except ArvoEventValidationError as failure:
+        raise _named(failure, headers, document, mode) from None
+
+
+def _named(
+    failure: ArvoEventValidationError, headers: Mapping[str, str], document: Any, mode: Mode
+) -> ArvoEventValidationError:
+    """The CloudEvents SDK reports a bad attribute as one ``cloudevent`` message; Arvo's own
+    validation of the same attributes names each field (``source``, or ``ce-source`` in binary
+    mode, where the attribute is a header)."""
+    if set(failure.errors) != {"cloudevent"}:
+        return failure
+    if mode == "structured":
+        attributes: Any = document
+    else:
+        attributes = {
+            name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-")
+        }
+        attributes["data"] = document if isinstance(document, dict) else {}
+    if not isinstance(attributes, dict):
+        return failure
+    try:
+        ArvoEvent.from_json(attributes)
+    except ArvoEventValidationError as named:
+        if mode == "structured":
+            return named
+        return ArvoEventValidationError(
+            {
+                (f"ce-{field}" if field != "data" else field): why
+                for field, why in named.errors.items()
+            }
+        )
+    return failure
