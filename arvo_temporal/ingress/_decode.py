@@ -136,6 +136,10 @@ def decode_events(
     document = _parsed_json(body, mode, max_depth) if body or mode != "binary" else None
     if mode == "batch":
         return parse_batch(document if isinstance(document, list) else body)
+    if mode == "structured" and not isinstance(document, dict):
+        raise ArvoEventValidationError(
+            {"event": f"a structured event is a JSON object, got {type(document).__name__}"}
+        )
     try:
         return [from_http(headers, body)]
     except ArvoEventValidationError as failure:
