@@ -35,6 +35,7 @@ from arvo_temporal.errors import (
     InvalidSubjectError,
     TransactionCause,
     TransactionViolation,
+    UnknownStateError,
     ViolationError,
 )
 from arvo_temporal.events import (
@@ -110,6 +111,7 @@ __all__ = [
     "SystemSource",
     "TransactionCause",
     "TransactionViolation",
+    "UnknownStateError",
     "VersionedArvoContract",
     "ViolationError",
     "compare_semantic_versions",
