@@ -23,7 +23,12 @@ from arvo_temporal.contracts import VersionedArvoContract
 from arvo_temporal.errors import ConfigViolation, InvalidMachineDefinition, UnknownStateError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.statechart import ActionArgs, Emit, Machine, assign
-from arvo_temporal.statechart._active import accepted_events, active_tags, state_paths
+from arvo_temporal.statechart._active import (
+    accepted_events,
+    active_tags,
+    all_state_paths,
+    state_paths,
+)
 from arvo_temporal.statechart._json_config import json_config
 from arvo_temporal.statechart._mermaid import to_mermaid
 from arvo_temporal.validation import InputValidation, validate_machine_input
@@ -225,7 +230,7 @@ class ArvoMachine:
     @property
     def state_paths(self) -> list[str]:
         """Every state's dotted path, in document order (``work``, ``work.a``, ``work.a.a1``)."""
-        return state_paths(self.logic)
+        return all_state_paths(self.logic)
 
     def check_state(self, path: str) -> None:
         """Refuse a state path this machine does not have (before anyone waits or searches

@@ -22,6 +22,7 @@ from arvo_temporal.statechart._tree import HISTORY, StateNode
 __all__ = [
     "accepted_events",
     "active_states",
+    "all_state_paths",
     "active_tags",
     "state_config",
     "state_path",
@@ -56,12 +57,16 @@ def state_path(machine: Machine, node: StateNode) -> str:
     return ".".join([*keys, node.key])
 
 
-def state_paths(machine: Machine, value: Any = None) -> list[str]:
-    """The dotted paths of the states ``value`` names, ancestors first (document order); every
-    state of the machine (history pseudo-states aside) when ``value`` is None."""
+def state_paths(machine: Machine, value: Any) -> list[str]:
+    """The dotted paths of the states ``value`` names, ancestors first (document order)."""
     nodes = machine.nodes
-    indexes = range(1, len(nodes)) if value is None else active_states(machine, value)
-    return [state_path(machine, nodes[i]) for i in indexes if nodes[i].kind != HISTORY]
+    return [state_path(machine, nodes[i]) for i in active_states(machine, value)]
+
+
+def all_state_paths(machine: Machine) -> list[str]:
+    """Every state's dotted path, history pseudo-states aside, in document order."""
+    nodes = machine.nodes
+    return [state_path(machine, node) for node in nodes[1:] if node.kind != HISTORY]
 
 
 def accepted_events(machine: Machine, value: Any) -> list[str]:
