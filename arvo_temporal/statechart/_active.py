@@ -22,8 +22,8 @@ from arvo_temporal.statechart._tree import HISTORY, StateNode
 __all__ = [
     "accepted_events",
     "active_states",
-    "all_state_paths",
     "active_tags",
+    "all_state_paths",
     "state_config",
     "state_path",
     "state_paths",
