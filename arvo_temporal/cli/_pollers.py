@@ -2,9 +2,14 @@
 
 A query (``status``, ``snapshot``, ``tasks``, ``answer``) of a running execution is answered by a
 worker; with none, Temporal keeps it waiting until the time limit. After a few seconds without an
-answer, the execution's task queue is described (``DescribeTaskQueue``): when it lists no poller,
-the command says which task queue has no worker, on stderr while it waits and in its error if it
-gives up.
+answer, the execution's task queue is described (``DescribeTaskQueue``): when it lists no poller
+that polled recently, the command says which task queue has no worker, on stderr while it waits
+and in its error if it gives up.
+
+Temporal lists a poller for minutes after its worker stopped, with the time of its last poll; a
+live worker polls again at least every minute (a long poll expires after 60 s), so only pollers
+seen within ``LIVE_POLLER_WINDOW`` count: a worker that stopped moments ago is not caught, one
+that never ran or stopped a while ago is.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -22,10 +28,18 @@ from temporalio.service import RPCError
 
 from arvo_temporal.cli._io import Io
 
-__all__ = ["NO_POLLER_AFTER", "PollerWatch", "idle_task_queue", "watch_pollers"]
+__all__ = [
+    "LIVE_POLLER_WINDOW",
+    "NO_POLLER_AFTER",
+    "PollerWatch",
+    "idle_task_queue",
+    "watch_pollers",
+]
 
 NO_POLLER_AFTER = 3.0
 """Seconds a query waits before the command looks for a worker on the execution's task queue."""
+LIVE_POLLER_WINDOW = timedelta(seconds=70)
+"""A poller last seen longer ago than this has gone (live ones poll at least every minute)."""
 
 
 async def idle_task_queue(client: Client, workflow_id: str) -> str | None:
@@ -43,7 +57,13 @@ async def idle_task_queue(client: Client, workflow_id: str) -> str | None:
         )
     except RPCError:
         return None
-    return None if response.pollers else queue
+    now = datetime.now(UTC)
+    live = [
+        poller
+        for poller in response.pollers
+        if now - poller.last_access_time.ToDatetime(tzinfo=UTC) <= LIVE_POLLER_WINDOW
+    ]
+    return None if live else queue
 
 
 @dataclass
@@ -72,7 +92,8 @@ async def watch_pollers(
         found.idle_queue = await idle_task_queue(client, workflow_id)
         if found.idle_queue is not None:
             io.progress(
-                f"no worker polls task queue {found.idle_queue} (Temporal lists no poller): "
+                f"no worker polls task queue {found.idle_queue} (Temporal lists no poller seen "
+                f"in the last {LIVE_POLLER_WINDOW.total_seconds():g}s): "
                 f"start one, e.g. arvo-temporal worker --app MODULE:ATTR --task-queue "
                 f"{found.idle_queue}"
             )

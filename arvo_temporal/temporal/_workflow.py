@@ -283,7 +283,9 @@ class ArvoMachineWorkflow:
         """What the execution is doing now."""
         return self._state.view(self._inbox)
 
-    @workflow.update(name=WAIT_UPDATE)
+    # A cancelled run ends without waiting for handlers; a wait left unanswered then is no
+    # loss (the client answers it from the closed execution's description), so no warning.
+    @workflow.update(name=WAIT_UPDATE, unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
     async def wait(self, request: WaitRequest) -> WaitOutcome:
         """Answer once the execution is in a state / has a tag / has ended (``WaitRequest``),
         with the status and record at that moment: the caller waits without polling.
