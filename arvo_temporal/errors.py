@@ -16,6 +16,7 @@ subclasses that name every offending field, so they can be caught either way::
     ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
     ├── InvalidMachineDefinition        (ValueError)  machine config refused at declaration
     ├── UnknownStateError               (ValueError)  a state path the machine does not have
+    ├── InvalidTestSuite                (ValueError)  a test suite, case or step that cannot run
     ├── ViolationError                                Arvo violations, raised to the caller
     │   ├── ConfigViolation
     │   ├── ContractViolation
@@ -63,6 +64,7 @@ __all__ = [
     "ExecutionViolation",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
+    "InvalidTestSuite",
     "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
@@ -138,6 +140,11 @@ class UnknownStateError(ArvoError, ValueError):
         self.known = list(known)
         shown = ", ".join(self.known[:20]) + (" …" if len(self.known) > 20 else "")
         super().__init__(f"{machine} has no state {path!r} (its states: {shown or 'none'})")
+
+
+class InvalidTestSuite(ArvoError, ValueError):
+    """Raised when a test suite (``arvo_temporal.testing``) is declared in a way that cannot
+    run: a step expecting both events and an error, a case without steps, a bad repeat."""
 
 
 class ViolationError(ArvoError):

@@ -8,7 +8,6 @@ runs the very same ``step``; this driver is for tests, scripts and request-scope
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Literal
@@ -16,20 +15,15 @@ from typing import Literal
 from opentelemetry.trace import SpanKind
 
 from arvo_temporal import telemetry
+from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess, metadata_for
 from arvo_temporal.domains import DomainToken
 from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine, pending_timers
-from arvo_temporal.errors import (
-    ExecutionViolation,
-    InvalidSubjectError,
-    TransactionCause,
-    TransactionViolation,
-    is_violation,
-)
+from arvo_temporal.errors import ExecutionViolation, InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine
-from arvo_temporal.memory import MachineMemory
 from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.status import InProcessStatus
 from arvo_temporal.orchestration.step import (
     EmissionDomains,
     OrchestratorSettings,
@@ -77,7 +71,7 @@ class ArvoOrchestrator:
         self,
         *,
         registry: MachineRegistry,
-        memory: MachineMemory[MachineMemoryRecord],
+        memory: AnyMachineMemory,
         execution_engine: MachineExecutionEngine | None = None,
         execution_units: float | None = None,
         requires_resource_locking: bool | None = None,
@@ -91,6 +85,7 @@ class ArvoOrchestrator:
             domains=domains or EmissionDomains(),
         )
         self.memory = memory
+        self.access = MemoryAccess(memory, source=self.settings.source)
         self.id_clock = id_clock
         self.requires_resource_locking = (
             self.settings.requires_resource_locking
@@ -131,9 +126,13 @@ class ArvoOrchestrator:
             span.set_attribute(
                 "arvo.parsed.subject.orchestrator.version", subject.orchestrator.version
             )
-            acquired = await self._lock(event.subject) if self.requires_resource_locking else False
+            acquired = (
+                await self.access.lock(event.subject, initiating_event=event)
+                if self.requires_resource_locking
+                else False
+            )
             try:
-                record = await self._read(event.subject)
+                record = await self.access.read(event.subject)
                 traceparent, tracestate = telemetry.current_trace_headers()
                 outcome = step(
                     self.settings,
@@ -148,7 +147,7 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
-                    await self._write(event.subject, outcome.record, previous)
+                    await self._persist(subject, event.subject, outcome.record, previous)
                 status = outcome.record.status if outcome.record else None
                 span.set_attribute("arvo.orchestration.status", status or outcome.outcome.value)
                 span.set_attribute(
@@ -159,7 +158,7 @@ class ArvoOrchestrator:
                 return outcome.result
             finally:
                 if acquired:
-                    await self._unlock(event.subject)
+                    await self.access.unlock(event.subject)
 
     async def fire_due_timers(self, subject: str) -> OrchestratorResult:
         """Deliver every delayed transition (``after``) of ``subject`` that is due by the clock.
@@ -169,10 +168,10 @@ class ArvoOrchestrator:
         """
         parsed = check_subject_or_raise(subject, self.source)
         events = []
-        acquired = await self._lock(subject) if self.requires_resource_locking else False
+        acquired = await self.access.lock(subject) if self.requires_resource_locking else False
         try:
             while True:
-                record = await self._read(subject)
+                record = await self.access.read(subject)
                 now_ms = self.id_clock.now().timestamp() * 1000
                 due = [
                     timer
@@ -191,62 +190,37 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is None:
                     break
-                await self._write(subject, outcome.record, record)
+                await self._persist(parsed, subject, outcome.record, record)
                 events.extend(outcome.events)
         finally:
             if acquired:
-                await self._unlock(subject)
+                await self.access.unlock(subject)
         return OrchestratorResult.from_events(events)
 
-    async def _lock(self, subject: str) -> bool:
-        with telemetry.child_span("memory.lock"):
-            try:
-                acquired = await self.memory.lock(subject)
-            except Exception as error:
-                if is_violation(error):
-                    raise
-                raise TransactionViolation(
-                    f"Error acquiring lock on the machine memory: {error}",
-                    cause=TransactionCause.LOCK_MACHINE_MEMORY_FAILURE,
-                ) from error
-        if not acquired:
-            raise TransactionViolation(
-                f"Lock on subject {subject[:48]}… is held by another execution",
-                cause=TransactionCause.LOCK_UNACQUIRED,
-            )
-        return True
+    async def status(self, subject: str) -> InProcessStatus:
+        """What the memory says about the execution of ``subject``: its status (``pending``
+        when there is no record), state value and execution-units total. Takes no lock."""
+        check_subject_or_raise(subject, self.source)
+        record = await self.access.read(subject)
+        return InProcessStatus.of(record, subject=subject, orchestrator=self.source)
 
-    async def _read(self, subject: str) -> MachineMemoryRecord | None:
-        with telemetry.child_span("memory.read"):
-            try:
-                return await self.memory.read(subject)
-            except Exception as error:
-                raise TransactionViolation(
-                    f"Error reading the machine memory: {error}",
-                    cause=TransactionCause.READ_MACHINE_MEMORY_FAILURE,
-                ) from error
-
-    async def _write(
-        self, subject: str, record: MachineMemoryRecord, previous: MachineMemoryRecord | None
+    async def _persist(
+        self,
+        subject: SubjectContent,
+        key: str,
+        record: MachineMemoryRecord,
+        previous: MachineMemoryRecord | None,
     ) -> None:
-        with telemetry.child_span("memory.write"):
-            try:
-                await self.memory.write(subject, record, previous)
-            except Exception as error:
-                raise TransactionViolation(
-                    f"Error writing the machine memory: {error}",
-                    cause=TransactionCause.WRITE_MACHINE_MEMORY_FAILURE,
-                ) from error
-
-    async def _unlock(self, subject: str) -> None:
-        # Tolerant on release (as Arvo's orchestrator is): the lock's TTL frees it if this fails.
-        with telemetry.child_span("memory.unlock"), contextlib.suppress(Exception):
-            await self.memory.unlock(subject)
+        """Write, then let the store clean up an execution that has just ended."""
+        await self.access.write(
+            key, record, previous, metadata_for(record, subject, source=self.source)
+        )
+        await self.access.finish_if_ended(key, record, previous)
 
 
 def create_arvo_orchestrator(
     *,
-    memory: MachineMemory[MachineMemoryRecord],
+    memory: AnyMachineMemory,
     machines: Sequence[ArvoMachine],
     execution_units: float | None = None,
     requires_resource_locking: bool | None = None,

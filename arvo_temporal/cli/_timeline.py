@@ -51,7 +51,7 @@ from arvo_temporal.registry import MachineRegistry
 from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 from arvo_temporal.temporal._app import ArvoApp, OrchestratorSpec
 from arvo_temporal.temporal._plugin import ArvoPlugin
-from arvo_temporal.temporal._workflow import WORKFLOW_NAME, ArvoMachineWorkflow
+from arvo_temporal.temporal._workflow import WORKFLOW_NAME, WORKFLOW_NAMES, ArvoMachineWorkflow
 
 __all__ = [
     "StepKind",
@@ -550,7 +550,7 @@ async def replay_timeline(
     journal = _Journal()
     for run, history in enumerate(histories, start=1):
         kind = workflow_type_of(history)
-        if kind != WORKFLOW_NAME:
+        if kind not in WORKFLOW_NAMES:
             raise TimelineError(
                 f"{history.workflow_id} is not an Arvo execution (its workflow type is "
                 f"{kind or 'unknown: the history has no start event'}, not {WORKFLOW_NAME})"

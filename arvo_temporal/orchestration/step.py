@@ -40,6 +40,7 @@ from arvo_temporal.orchestration.emission import (
 )
 from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord, RecordEvents
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.status import total_execution_units
 from arvo_temporal.sources import IdClockSource
 from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
 
@@ -58,6 +59,8 @@ __all__ = [
     "StepOutcome",
     "StepResult",
     "check_subject",
+    "counted",
+    "failure_result",
     "step",
     "step_cancel",
     "step_timer",
@@ -206,6 +209,11 @@ class StepResult:
         """Every emitted event, in emission order."""
         return self.result.all_events
 
+    @classmethod
+    def ignored(cls, reason: str) -> StepResult:
+        """Nothing to write and nothing emitted, with the reason."""
+        return cls(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+
 
 def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
     """The subject check that precedes any memory access (docs/arvo.md §5.2 step 2).
@@ -228,7 +236,17 @@ def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
 
 
 def _ignored(reason: str) -> StepResult:
-    return StepResult(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+    return StepResult.ignored(reason)
+
+
+def counted(
+    result: StepResult, previous: MachineMemoryRecord | None, consumed: ArvoEvent | None
+) -> StepResult:
+    """The result with the execution-units total of its record brought up to date."""
+    if result.record is None:
+        return result
+    units = total_execution_units(previous, consumed, result.events)
+    return replace(result, record=result.record.model_copy(update={"execution_units": units}))
 
 
 def step(
@@ -310,9 +328,9 @@ def step(
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
+        return counted(_failure(ctx, settings, error), record, event)
     result = _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
-    return _bounded(ctx, settings, result, limits)
+    return counted(_bounded(ctx, settings, result, limits), record, event)
 
 
 def _with_completion(
@@ -427,9 +445,9 @@ def step_timer(
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
+        return counted(_failure(ctx, settings, error), record, None)
     result = _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
-    return _bounded(ctx, settings, result, limits)
+    return counted(_bounded(ctx, settings, result, limits), record, None)
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
@@ -437,6 +455,14 @@ def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Except
         # The trigger's tracestate is copied onto every emitted event: when it is what made
         # them too large, the system error must not be too large as well.
         ctx = replace(ctx, tracestate=None)
+    return failure_result(ctx, error, domains=settings.domains.system_error)
+
+
+def failure_result(
+    ctx: EmissionContext, error: Exception, *, domains: tuple[DomainToken, ...]
+) -> StepResult:
+    """An ordinary error ends the execution: a failure record plus ``sys.<source>.error``
+    events, one per resolved domain of ``domains`` (docs/arvo.md §5.6)."""
     failure = MachineMemoryRecord(
         execution_status="failure",
         subject=ctx.consumed.subject,
@@ -446,7 +472,7 @@ def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Except
             stack=error_to_data(error)["errorStack"],
         ),
     )
-    events = build_system_errors(ctx, error, domains=settings.domains.system_error)
+    events = build_system_errors(ctx, error, domains=domains)
     return StepResult(
         StepOutcome.FAILED, OrchestratorResult.from_events(events), failure, str(error)
     )
@@ -481,6 +507,8 @@ def step_cancel(
             ),
         }
     )
-    return StepResult(
-        StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason
+    return counted(
+        StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason),
+        record,
+        None,
     )

@@ -78,12 +78,24 @@ class HandlerSettings:
     """How one service handler runs as an activity; None takes the app's value.
 
     Attributes:
+        local: run as a *local* activity, in the worker that runs the workflow, inside its
+            workflow task: no activity task round trip through the server and two history
+            events fewer per call (one marker instead of scheduled/started/completed and the
+            next workflow task). For short handlers (the app's default); a worker lost in the
+            middle is noticed when its workflow task times out (10 s) and the call is made again
+            by the next worker. False: a regular activity, for long handlers (with heartbeats)
+            or handlers that scale apart on their own ``task_queue``.
         timeout: how long one attempt may run.
-        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere).
+        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere);
+            regular activities only.
+        task_queue: the task queue of a regular activity (None: the app's); a worker started
+            with ``create_worker(client, app=app, task_queue=...)`` serves it.
     """
 
+    local: bool | None = None
     timeout: timedelta | None = None
     heartbeat: timedelta | None = None
+    task_queue: str | None = None
 
 
 def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
@@ -108,7 +120,9 @@ class ArvoApp:
         handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
             the activity heartbeats while the handler runs, and Temporal retries the attempt
             elsewhere once no heartbeat came for this long.
-        handler_settings: per handler source, ``HandlerSettings`` that override the two above.
+        handler_settings: per handler source, ``HandlerSettings`` that override the two above,
+            and ``local_handlers``.
+        local_handlers: run handlers as local activities (``HandlerSettings.local``; True).
         dead_letter: where events a sink refused for good are kept
             (``arvo_temporal/sinks/_dead_letters.py``); None: the worker's default, the file
             ``.arvo-temporal/dead-letter.jsonl`` (the CLI and ``workers/main.py`` put it under
@@ -142,7 +156,9 @@ class ArvoApp:
         dead_letter: DeadLetterSink | None = None,
         sink_attempts: int = DEFAULT_SINK_ATTEMPTS,
         size_limits: SizeLimits | None = None,
+        local_handlers: bool = True,
     ) -> None:
+        self.local_handlers = local_handlers
         self.size_limits = size_limits or SizeLimits()
         if sink_attempts < 1:
             raise ConfigViolation(f"sink_attempts must be at least 1, not {sink_attempts}")
@@ -182,11 +198,13 @@ class ArvoApp:
             ) from None
 
     def handler_limits(self, source: str) -> HandlerSettings:
-        """The timeout and heartbeat of one handler (its own settings, else the app's)."""
+        """How one handler runs: its own settings, else the app's (every field resolved)."""
         own = self.handler_settings.get(source, HandlerSettings())
         return HandlerSettings(
+            local=self.local_handlers if own.local is None else own.local,
             timeout=own.timeout or self.handler_timeout,
             heartbeat=own.heartbeat or self.handler_heartbeat,
+            task_queue=own.task_queue or self.task_queue,
         )
 
     def route(self, event: ArvoEvent) -> tuple[Route, str]:

@@ -34,7 +34,7 @@ from arvo_temporal.temporal._search_attributes import (
     ARVO_STATUS,
     ARVO_TASK_DOMAINS,
 )
-from arvo_temporal.temporal._workflow import WORKFLOW_NAME, ArvoMachineWorkflow
+from arvo_temporal.temporal._workflow import WORKFLOW_NAMES, ArvoMachineWorkflow
 
 __all__ = [
     "STATUS_QUERIES_IN_FLIGHT",
@@ -111,7 +111,8 @@ def visibility_query(
     Raises:
         ConfigViolation: a value with a quote, backslash or newline (named).
     """
-    clauses = [f"WorkflowType = '{WORKFLOW_NAME}'"]
+    types = ", ".join(f"'{name}'" for name in WORKFLOW_NAMES)
+    clauses = [f"WorkflowType IN ({types})"]
     for key, field, value in (
         (ARVO_ORCHESTRATOR.name, "orchestrator", orchestrator),
         (ARVO_STATUS.name, "status", status),

@@ -60,7 +60,7 @@ from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._binding import AppBinding
 from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules
 from arvo_temporal.temporal._search_attributes import register_search_attributes
-from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow, LegacyArvoMachineWorkflow
 
 __all__ = ["PASSTHROUGH_MODULES", "ArvoPlugin", "arvo_data_converter", "tracing_configured"]
 
@@ -198,7 +198,7 @@ class ArvoPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=arvo_data_converter,
             interceptors=interceptors,
-            workflows=[ArvoMachineWorkflow] if app is not None else None,
+            workflows=[ArvoMachineWorkflow, LegacyArvoMachineWorkflow] if app is not None else None,
             workflow_runner=self._sandbox_runner if app is not None else None,
         )
 

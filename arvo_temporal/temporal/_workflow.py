@@ -96,13 +96,21 @@ __all__ = [
     "EVENT_SIGNAL",
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
+    "LEGACY_WORKFLOW_NAME",
     "WAIT_UPDATE",
     "WORKFLOW_NAME",
+    "WORKFLOW_NAMES",
     "ArvoMachineWorkflow",
     "WorkflowIdClock",
 ]
 
-WORKFLOW_NAME = "ArvoMachineWorkflow"
+WORKFLOW_NAME = "ArvoExecution"
+LEGACY_WORKFLOW_NAME = "ArvoMachineWorkflow"
+"""The type of runs started before handlers ran as local activities: they replay as they were
+recorded (regular activities) and become ``ArvoExecution`` runs at their next continue-as-new.
+A new workflow type, rather than ``workflow.patched``, because a patch costs every run a marker
+and a search attribute upsert, which is most of the gain for short executions."""
+WORKFLOW_NAMES = (WORKFLOW_NAME, LEGACY_WORKFLOW_NAME)
 HANDLE_ACTIVITY = "arvo_handle"
 DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
@@ -117,6 +125,12 @@ _DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
 _CANCEL_THROUGH_TEMPORAL = "arvo-cancel-through-temporal"
 """Patch id: runs recorded before the execution timeout and the ``arvo_cancel`` signal ended
 through a Temporal cancel request replay as they were (the run COMPLETED then)."""
+
+LOCAL_HANDLERS_PER_TASK = 50
+"""Local handler calls one workflow task may hold. Their results are recorded when the task
+completes, so a machine that keeps calling handlers would otherwise grow one task's completion
+without bound (and see continue-as-new suggested only when it ends); past this many the next
+call runs as a regular activity, which ends the task."""
 
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
@@ -162,6 +176,10 @@ class ArvoMachineWorkflow:
     versions (a new version means new subjects) and by the replay gate
     (``arvo-temporal replay``)."""
 
+    _local_handlers = True
+    """Handlers may run as local activities (``HandlerSettings.local``); see
+    ``LEGACY_WORKFLOW_NAME``."""
+
     @workflow.init
     def __init__(self, input: WorkflowInput) -> None:
         carried = input.carried
@@ -182,6 +200,7 @@ class ArvoMachineWorkflow:
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred_handlers: list[HandleRequest] = []
+        self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
         self._carried_handlers = list(carried.handler_requests) if carried else []
 
     def _bind(self, binding: AppBinding) -> None:
@@ -638,6 +657,15 @@ class ArvoMachineWorkflow:
             previous = self._dispatch_tail
             self._dispatch_tail = asyncio.create_task(self._dispatch(previous, outgoing))
 
+    def _local_call_allowed(self) -> bool:
+        """Count local handler calls per workflow task (the history length only changes when
+        a new task starts, and is the same on replay)."""
+        length = workflow.info().get_current_history_length()
+        task, calls = self._local_calls
+        calls = calls + 1 if task == length else 1
+        self._local_calls = (length, calls)
+        return calls <= LOCAL_HANDLERS_PER_TASK
+
     def _start_handler(self, event: ArvoEvent, handler: str) -> None:
         self._handler_tasks += 1
         task = asyncio.create_task(self._run_handler(event, handler))
@@ -647,18 +675,32 @@ class ArvoMachineWorkflow:
     async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
         assert self._binding is not None
         limits = self._binding.app.handler_limits(handler)
+        request = HandleRequest(handler=handler, event=event)
+        summary = f"{event.type} → handler {handler}"
         try:
-            response = await workflow.execute_activity(
-                HANDLE_ACTIVITY,
-                HandleRequest(handler=handler, event=event),
-                result_type=HandleResponse,
-                start_to_close_timeout=limits.timeout,
-                heartbeat_timeout=limits.heartbeat,
-                retry_policy=HANDLER_RETRY,
-                summary=f"{event.type} → handler {handler}",
-            )
-        except ActivityError as error:
-            cause = error.cause
+            if limits.local and self._local_handlers and self._local_call_allowed():
+                response = await workflow.execute_local_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    start_to_close_timeout=limits.timeout,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+            else:
+                response = await workflow.execute_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    task_queue=limits.task_queue,
+                    start_to_close_timeout=limits.timeout,
+                    heartbeat_timeout=limits.heartbeat,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+        # A local activity's non-retryable failure arrives as a bare ApplicationError.
+        except (ActivityError, ApplicationError) as error:
+            cause = error.cause if isinstance(error, ActivityError) else error
             kind = cause.type if isinstance(cause, ApplicationError) and cause.type else None
             self._inbox.reject(
                 Rejection(
@@ -733,7 +775,10 @@ class ArvoMachineWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.ended:
             return
-        workflow.continue_as_new(self._state.carried(self._inbox, self._deferred_handlers))
+        workflow.continue_as_new(
+            self._state.carried(self._inbox, self._deferred_handlers),
+            workflow=ArvoMachineWorkflow.run,
+        )
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -745,3 +790,15 @@ class ArvoMachineWorkflow:
         assert self._settings is not None, "run() resolves the settings before any step"
         assert self._subject is not None, "run() parses the subject before any step"
         return self._settings, self._subject
+
+
+@workflow.defn(name=LEGACY_WORKFLOW_NAME)
+class LegacyArvoMachineWorkflow(ArvoMachineWorkflow):
+    """Runs recorded as ``ArvoMachineWorkflow``: every handler a regular activity, as then."""
+
+    _local_handlers = False
+
+    @workflow.run
+    async def run(self, input: WorkflowInput) -> ExecutionSummary:
+        """See ``ArvoMachineWorkflow.run``."""
+        return await super().run(input)

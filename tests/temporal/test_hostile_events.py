@@ -10,6 +10,7 @@ execution must leave its workflow healthy.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -68,7 +69,8 @@ async def test_hostile_events_never_fail_a_workflow_task(temporal_client, task_q
                 outcomes["refused"] += 1  # a documented error, named
 
         @settings(
-            max_examples=60,
+            # ARVO_HOSTILE_EXAMPLES raises it for a long run (the closing notes' figures).
+            max_examples=int(os.environ.get("ARVO_HOSTILE_EXAMPLES", "60")),
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
@@ -112,3 +114,4 @@ async def test_hostile_events_never_fail_a_workflow_task(temporal_client, task_q
             ]
             assert failures == [], (subject, failures)
     assert outcomes["accepted"] > 0 and outcomes["refused"] > 0, outcomes
+    print(f"hostile events: {dict(outcomes)}, {len(subjects)} subjects, no failed task")
