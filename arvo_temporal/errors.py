@@ -15,6 +15,7 @@ subclasses that name every offending field, so they can be caught either way::
     ├── DataValidationError             (ValueError)  event data that breaks its schema
     ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
     ├── InvalidMachineDefinition        (ValueError)  machine config refused at declaration
+    ├── UnknownStateError               (ValueError)  a state path the machine does not have
     ├── InvalidTestSuite                (ValueError)  a test suite, case or step that cannot run
     ├── ViolationError                                Arvo violations, raised to the caller
     │   ├── ConfigViolation
@@ -67,6 +68,7 @@ __all__ = [
     "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
+    "UnknownStateError",
     "ViolationError",
     "is_violation",
 ]
@@ -121,6 +123,23 @@ class InvalidMachineDefinition(ArvoError, ValueError):
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class UnknownStateError(ArvoError, ValueError):
+    """A state path (``list --state``, ``wait_for(state=...)``) the machine does not have.
+
+    Attributes:
+        path: the path asked for.
+        machine: the machine it was checked against (``arvo.orc.x 1.0.0``).
+        known: the machine's state paths.
+    """
+
+    def __init__(self, path: str, *, machine: str, known: list[str]) -> None:
+        self.path = path
+        self.machine = machine
+        self.known = list(known)
+        shown = ", ".join(self.known[:20]) + (" …" if len(self.known) > 20 else "")
+        super().__init__(f"{machine} has no state {path!r} (its states: {shown or 'none'})")
 
 
 class InvalidTestSuite(ArvoError, ValueError):

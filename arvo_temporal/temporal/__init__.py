@@ -16,10 +16,16 @@ from arvo_temporal.temporal._app import (
     HandlerSettings,
     OrchestratorSpec,
 )
-from arvo_temporal.temporal._client import ArvoTemporalClient, ExecutionListing
+from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._devserver import DevServer, DevServerError
 from arvo_temporal.temporal._ids import workflow_id_for
-from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._models import (
+    ExecutionStatusView,
+    ExecutionSummary,
+    OpenRequest,
+    WaitOutcome,
+)
+from arvo_temporal.temporal._observing import ExecutionListing, HumanTask
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter
 from arvo_temporal.temporal._replay import load_history, replay_history
 from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport, replay_recent
@@ -40,10 +46,13 @@ __all__ = [
     "ExecutionStatusView",
     "ExecutionSummary",
     "HandlerSettings",
+    "HumanTask",
+    "OpenRequest",
     "OrchestratorSpec",
     "ReplayFailure",
     "ReplayGateReport",
     "SizeLimits",
+    "WaitOutcome",
     "arvo_data_converter",
     "create_worker",
     "load_history",

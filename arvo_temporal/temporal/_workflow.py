@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ConfigViolation,
         ExecutionClosedError,
         ExecutionViolation,
+        UnknownStateError,
     )
     from arvo_temporal.events import ArvoEvent
     from arvo_temporal.orchestration.result import OrchestratorResult
@@ -81,9 +82,16 @@ with workflow.unsafe.imports_passed_through():
         Outgoing,
         Rejection,
         StoredOutcome,
+        WaitOutcome,
+        WaitRequest,
         WorkflowInput,
     )
-    from arvo_temporal.temporal._search_attributes import ARVO_STATUS
+    from arvo_temporal.temporal._search_attributes import (
+        ARVO_ROOT,
+        ARVO_STATE,
+        ARVO_STATUS,
+        ARVO_TASK_DOMAINS,
+    )
 
 __all__ = [
     "CANCEL_OWN_RUN_ACTIVITY",
@@ -94,6 +102,7 @@ __all__ = [
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
     "LEGACY_WORKFLOW_NAME",
+    "WAIT_UPDATE",
     "WORKFLOW_NAME",
     "WORKFLOW_NAMES",
     "ArvoMachineWorkflow",
@@ -114,6 +123,7 @@ EVENT_SIGNAL = "arvo_event"
 DELIVER_UPDATE = "arvo_deliver"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
+WAIT_UPDATE = "arvo_wait"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
 _DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
 """Patch id: runs recorded before handlers emitted while draining were left to the next run."""
@@ -297,6 +307,64 @@ class ArvoMachineWorkflow:
         """What the execution is doing now."""
         return self._state.view(self._inbox)
 
+    # A cancelled run ends without waiting for handlers; a wait left unanswered then is no
+    # loss (the client answers it from the closed execution's description), so no warning.
+    @workflow.update(name=WAIT_UPDATE, unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
+    async def wait(self, request: WaitRequest) -> WaitOutcome:
+        """Answer once the execution is in a state / has a tag / has ended (``WaitRequest``),
+        with the status and record at that moment: the caller waits without polling.
+
+        Bounded three ways, so a forgotten wait never holds the run: its own timeout (a
+        workflow timer), the end of the execution (``ended``), and continue-as-new, which
+        answers it with the retryable ``CONTINUING_AS_NEW`` failure; the client then asks the
+        next run for the time that is left."""
+        state = self._state
+
+        def settled() -> bool:
+            return (
+                self._waited_for(request)
+                or state.status not in ("pending", "active")
+                or self._draining
+            )
+
+        if not settled():
+            try:
+                await workflow.wait_condition(
+                    settled, timeout=timedelta(milliseconds=max(1.0, request.timeout_ms))
+                )
+            except TimeoutError:
+                return self._wait_outcome("timeout")
+        if self._waited_for(request):
+            return self._wait_outcome("met")
+        if self._draining and not state.ended:
+            raise ApplicationError(
+                "the execution is continuing as new; the client waits on the next run",
+                type=CONTINUING_AS_NEW,
+            )
+        return self._wait_outcome("ended")
+
+    @wait.validator
+    def _validate_wait(self, request: WaitRequest) -> None:
+        if self._draining:
+            raise ApplicationError(
+                "the execution is continuing as new; the client retries",
+                type=CONTINUING_AS_NEW,
+            )
+        machine = self._state.machine
+        if request.state is not None and machine is not None:
+            try:
+                machine.check_state(request.state)
+            except UnknownStateError as error:
+                raise failure_for(error) from None
+
+    def _waited_for(self, request: WaitRequest) -> bool:
+        return self._state.reached(state=request.state, tag=request.tag, done=request.done)
+
+    def _wait_outcome(self, reason: str) -> WaitOutcome:
+        return WaitOutcome.model_validate(
+            {"reason": reason, "status": self.status(), "record": self.snapshot()}
+        )
+
     def _refusal(self, event: ArvoEvent) -> ExecutionViolation | None:
         if event.subject != self._state.subject:
             return ExecutionViolation(
@@ -384,6 +452,8 @@ class ArvoMachineWorkflow:
                 )
             spec, self._settings = self._binding.orchestrator(input.orchestrator)
             self._subject = ArvoOrchestrationSubject.parse(input.subject)
+            if isinstance(self._settings, OrchestratorSettings):  # a resumable has no states
+                self._state.machine = self._settings.registry.resolve_subject(self._subject)
         except (ArvoError, ValueError) as error:
             raise failure_for(error) from None
         return spec.execution_timeout
@@ -555,15 +625,49 @@ class ArvoMachineWorkflow:
 
     async def _after_step(self, result: StepResult) -> None:
         self._state.applied(result)
+        self._observe(result)
         self._publish_status()
-        workflow.set_current_details(self._state.details())
         self._route(result.events)
 
     def _publish_status(self) -> None:
-        # One history event per change, and only on change (docs/temporal.md §6).
+        # One history event per change, and only on change (docs/temporal.md §6); the state
+        # and task-domain attributes that changed ride in the same upsert.
         status = self._state.status_to_publish()
+        updates = self._observation_updates()
         if status is not None:
-            workflow.upsert_search_attributes([ARVO_STATUS.value_set(status)])
+            updates.append(ARVO_STATUS.value_set(status))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def _observe(self, result: StepResult) -> None:
+        """After a step that wrote a record (only then: no work when nothing changed): the
+        requests awaiting a reply, and the UI's current details."""
+        if result.record is None:
+            return
+        self._state.observed(result, now_ms=_now_ms())
+        workflow.set_current_details(self._state.details())
+
+    def _observation_updates(self) -> list[Any]:
+        """``ArvoState`` and ``ArvoTaskDomains`` updates, for what changed since the last upsert.
+
+        Only for executions started with ``ArvoRoot`` (every start by this version of the
+        client and of the dispatch activity): histories recorded before these attributes
+        existed have no such upserts, and replay must issue the same commands. The start's
+        search attributes are in the history, so the choice is deterministic and costs no
+        marker event, unlike ``workflow.patched``."""
+        info = workflow.info()
+        if info.typed_search_attributes.get(ARVO_ROOT) is None:
+            return []
+        updates: list[Any] = []
+        states = self._state.states_to_publish(info.typed_search_attributes.get(ARVO_STATE))
+        if states is not None:
+            updates.append(ARVO_STATE.value_set(states) if states else ARVO_STATE.value_unset())
+        domains = self._state.domains_to_publish()
+        if domains is not None:
+            updates.append(
+                ARVO_TASK_DOMAINS.value_set(domains) if domains else ARVO_TASK_DOMAINS.value_unset()
+            )
+        return updates
 
     # ----------------------------------------------------------------------------- egress
 
