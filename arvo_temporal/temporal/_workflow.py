@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         step_timer,
     )
     from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
+    from arvo_temporal.temporal._app import HandlerSettings
     from arvo_temporal.temporal._binding import AppBinding
     from arvo_temporal.temporal._errors import (
         CONTINUING_AS_NEW,
@@ -206,6 +207,7 @@ class ArvoMachineWorkflow:
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred_handlers: list[HandleRequest] = []
         self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
+        self._local_in_flight = 0
         self._carried_handlers = list(carried.handler_requests) if carried else []
 
     def _bind(self, binding: AppBinding) -> None:
@@ -626,8 +628,15 @@ class ArvoMachineWorkflow:
     async def _after_step(self, result: StepResult) -> None:
         self._state.applied(result)
         self._observe(result)
-        self._publish_status()
+        if not self._local_handlers:  # legacy runs: the command order they were recorded with
+            self._publish_status()
+            self._route(result.events)
+            return
         self._route(result.events)
+        # While a local handler runs, its reply comes back in this same workflow task: the
+        # search attributes are published once, after it, instead of once per step.
+        if self._local_in_flight == 0 or self._state.ended:
+            self._publish_status()
 
     def _publish_status(self) -> None:
         # One history event per change, and only on change (docs/temporal.md §6); the state
@@ -707,18 +716,29 @@ class ArvoMachineWorkflow:
         return calls <= LOCAL_HANDLERS_PER_TASK
 
     def _start_handler(self, event: ArvoEvent, handler: str) -> None:
+        assert self._binding is not None
+        limits = self._binding.app.handler_limits(handler)
+        local = bool(limits.local) and self._local_handlers and self._local_call_allowed()
         self._handler_tasks += 1
-        task = asyncio.create_task(self._run_handler(event, handler))
+        self._local_in_flight += local
+        task = asyncio.create_task(self._run_handler(event, handler, limits, local))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
-        assert self._binding is not None
-        limits = self._binding.app.handler_limits(handler)
+    def _local_handler_done(self) -> None:
+        """The last local handler in flight returned; publish what waited for it, unless its
+        reply will be applied (and published) next."""
+        self._local_in_flight -= 1
+        if self._local_in_flight == 0 and not self._inbox:
+            self._publish_status()
+
+    async def _run_handler(
+        self, event: ArvoEvent, handler: str, limits: HandlerSettings, local: bool
+    ) -> None:
         request = HandleRequest(handler=handler, event=event)
         summary = f"{event.type} → handler {handler}"
         try:
-            if limits.local and self._local_handlers and self._local_call_allowed():
+            if local:
                 response = await workflow.execute_local_activity(
                     HANDLE_ACTIVITY,
                     request,
@@ -750,10 +770,14 @@ class ArvoMachineWorkflow:
                     message=str(cause or error),
                 )
             )
+            if local:
+                self._local_handler_done()
             return
         finally:
             self._handler_tasks -= 1
         self._route(response.events)
+        if local:
+            self._local_handler_done()
 
     async def _dispatch(self, previous: asyncio.Task[None] | None, items: list[Outgoing]) -> None:
         if previous is not None:
