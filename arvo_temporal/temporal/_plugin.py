@@ -59,6 +59,7 @@ from arvo_temporal.temporal._activities import ArvoActivities
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._binding import AppBinding
 from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules
+from arvo_temporal.temporal._scheduled_start import ArvoScheduledStart, ScheduledStartActivities
 from arvo_temporal.temporal._search_attributes import register_search_attributes
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow, LegacyArvoMachineWorkflow
 
@@ -198,7 +199,11 @@ class ArvoPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=arvo_data_converter,
             interceptors=interceptors,
-            workflows=[ArvoMachineWorkflow, LegacyArvoMachineWorkflow] if app is not None else None,
+            workflows=(
+                [ArvoMachineWorkflow, LegacyArvoMachineWorkflow, ArvoScheduledStart]
+                if app is not None
+                else None
+            ),
             workflow_runner=self._sandbox_runner if app is not None else None,
         )
 
@@ -230,5 +235,6 @@ class ArvoPlugin(SimplePlugin):
                 activities.handle,
                 activities.dispatch,
                 activities.cancel_own_run,
+                ScheduledStartActivities(config["client"]).start,
             ]
         return config
