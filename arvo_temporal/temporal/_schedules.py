@@ -259,7 +259,11 @@ class ArvoSchedules:
         await (await self._handle(name)).unpause(note=note or "unpaused with arvo-temporal")
 
     async def trigger(self, name: str) -> None:
-        """Fire once now, even while paused or while another fire is still starting."""
+        """Fire once now, even while paused or while another fire is still starting.
+
+        Temporal names a fire's workflow after the second it fired, so a second fire within the
+        same second (two triggers, or a trigger as the timetable fires) is dropped by Temporal.
+        """
         await (await self._handle(name)).trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
 
     async def delete(self, name: str) -> None:
