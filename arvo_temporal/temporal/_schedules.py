@@ -65,6 +65,7 @@ __all__ = [
 
 DEFAULT_OVERLAP = ScheduleOverlapPolicy.SKIP
 DEFAULT_CATCHUP_WINDOW = timedelta(minutes=1)
+_NEXT_FIRES_SHOWN = 3
 _MIN_CATCHUP_WINDOW = timedelta(seconds=10)  # Temporal raises anything shorter to this
 
 
@@ -88,7 +89,8 @@ class ScheduleFire:
 
 @dataclass(frozen=True)
 class ScheduleView:
-    """An Arvo schedule as ``list`` and ``describe`` show it."""
+    """An Arvo schedule as ``list`` and ``describe`` show it: its next three fire times (none
+    while paused), and with ``describe`` its recent fires."""
 
     name: str
     orchestrator: str | None
@@ -326,6 +328,6 @@ def _view(
         every=tuple(timedelta(seconds=float(s)) for s in memo.get("every_seconds") or ()),
         paused=paused,
         note=note or None,
-        next_fires=tuple(next_fires),
+        next_fires=() if paused else tuple(next_fires[:_NEXT_FIRES_SHOWN]),
         recent_fires=tuple(recent_fires),
     )
