@@ -14,10 +14,11 @@ What it configures:
   models), composed with the converter it finds: the user's ``payload_codec`` (encryption,
   compression), failure converter and external storage are kept.
 * **Worker**: ``ArvoMachineWorkflow``, the handler and dispatch activities (bound to the
-  worker's own client), and the sandbox's passthrough of the library's pure modules. The
-  user's machine modules are *not* passed through: each run builds its machines again inside
-  the sandbox (see ``arvo_temporal.temporal._sandbox``), so nondeterministic machine code fails
-  loudly. ``sandboxed_machines=False`` opts out.
+  worker's own client), ``ArvoScheduledStart`` and its activity (what schedules run,
+  ``arvo_temporal/temporal/_scheduled_start.py``), and the sandbox's passthrough of the
+  library's pure modules. The user's machine modules are *not* passed through: each run
+  builds its machines again inside the sandbox (see ``arvo_temporal.temporal._sandbox``), so
+  nondeterministic machine code fails loudly. ``sandboxed_machines=False`` opts out.
 * **Per-run binding**: a workflow interceptor hands the app to each run of
   ``ArvoMachineWorkflow`` when the run starts; nothing is registered process-wide, and a
   replay binds the same way, whatever task queue the history ran on.

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from temporalio.client import Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 
+from arvo_temporal.temporal import replay_history
+from examples.app import build_app
 from examples.calculator.starter import adder_init
 from tests.temporal.test_cli import cli, examples_worker
 from tests.temporal.waiting import eventually
@@ -82,6 +84,10 @@ async def test_each_triggered_fire_starts_a_new_execution_that_runs_to_done(work
             assert fire["starter_id"].startswith(f"arvo-schedule/{name}")
             output = await worker.client.result(fire["subject"])
             assert output == {"success": True, "sum": 5.0, "errors": []}
+            # The starter minted the subject from workflow randomness: its history replays.
+            starter = worker.client.temporal.get_workflow_handle(fire["starter_id"])
+            replayed = await replay_history(await starter.fetch_history(), app=build_app())
+            assert replayed.replay_failure is None
 
 
 async def test_an_interval_fires_by_itself_until_paused_and_is_gone_once_deleted(worker, tmp_path):
