@@ -62,13 +62,14 @@ async def a_later_second(fire: dict) -> bool:
     return datetime.now(UTC).replace(microsecond=0) > fired
 
 
-async def test_each_triggered_fire_starts_a_new_execution_that_runs_to_done(worker, tmp_path):
+async def test_each_triggered_fire_starts_a_new_execution_even_while_paused(worker, tmp_path):
     template = adder_template(tmp_path, 2, 3)
     argv = ("--every", "1h", "--event-template", template, "--app", "examples.app:app")
-    async with schedule(worker, *argv) as (name, created):
+    async with schedule(worker, *argv, "--paused") as (name, created):
         assert (created["orchestrator"], created["version"]) == ("arvo.orc.adder", "1.0.0")
-        assert created["every_seconds"] == [3600.0] and created["paused"] is False
-        assert created["task_queue"] == worker.task_queue and created["next_fires"]
+        assert created["every_seconds"] == [3600.0] and created["paused"] is True
+        assert created["task_queue"] == worker.task_queue and created["next_fires"] == []
+        # Paused, it never fires by itself; a trigger fires it all the same.
         triggered = await cli("schedule", "trigger", name, *worker.opts())
         assert triggered.code == 0, triggered.err
         (first,) = await eventually(lambda: fires_started(worker, name, 1), "the first fire")
