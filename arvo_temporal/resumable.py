@@ -38,6 +38,7 @@ from arvo_temporal.contracts import ArvoContract, VersionedArvoContract
 from arvo_temporal.domains import LOCAL, DomainToken
 from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.events import ArvoEvent
+from arvo_temporal.machine import MachineOrigin, _caller_origin
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.orchestration.resumable_step import (
     ResumableContracts,
@@ -75,8 +76,10 @@ class ArvoResumable:
         memory: AnyMachineMemory,
         requires_resource_locking: bool = True,
         id_clock: IdClockSource = SYSTEM_SOURCE,
+        origin: MachineOrigin | None = None,
     ) -> None:
         self.settings = settings
+        self.origin = origin  # where it was built: the Temporal worker builds it again there
         self.memory = memory
         self.access = MemoryAccess(memory, source=settings.source)
         self.requires_resource_locking = requires_resource_locking
@@ -226,4 +229,5 @@ def create_arvo_resumable(
         memory=memory,
         requires_resource_locking=requires_resource_locking,
         id_clock=id_clock,
+        origin=_caller_origin(),
     )

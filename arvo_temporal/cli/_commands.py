@@ -19,6 +19,7 @@ Every subcommand is a thin wrapper over public functions (``DevServer``, ``creat
     arvo-temporal inspect ID --app examples.app:app [--at N] [--json]   # step by step
     arvo-temporal export ID --app examples.app:app -o events.jsonl      # the audit log
     arvo-temporal event --app examples.app:app --type arvo.orc.adder --data '{"a": 1, "b": 2}'
+    arvo-temporal ingress --app examples.app:app --listen 127.0.0.1:8080   # CloudEvents over HTTP
 
 ID is an execution's subject or the workflow id the Temporal UI shows.
 
@@ -68,6 +69,7 @@ from arvo_temporal.cli._errors import (
     SettingsError,
     one_line,
 )
+from arvo_temporal.cli._ingress_command import add_ingress_command
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
 from arvo_temporal.cli._observe_commands import add_observe_commands
@@ -385,6 +387,7 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     )
     _add_connection_options(replay)
     add_observe_commands(command, _add_connection_options)
+    add_ingress_command(command, _add_connection_options)
     return parser
 
 

@@ -39,11 +39,21 @@ from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.emission import (
     EmissionContext,
     build_events,
+    build_system_errors,
     completion_raw_event,
 )
 from arvo_temporal.orchestration.record import MachineMemoryRecord, RecordEvents
 from arvo_temporal.orchestration.result import OrchestratorResult
-from arvo_temporal.orchestration.step import StepOutcome, StepResult, counted, failure_result
+from arvo_temporal.orchestration.step import (
+    ExecutionCancelled,
+    SizeLimits,
+    StepOutcome,
+    StepResult,
+    bounded,
+    check_event_sizes,
+    counted,
+    failure_result,
+)
 from arvo_temporal.sources import IdClockSource
 from arvo_temporal.subject import SubjectContent
 from arvo_temporal.validation import ValidationKind, validate_machine_input
@@ -56,6 +66,7 @@ __all__ = [
     "ResumableInput",
     "ResumableOutput",
     "ResumableSettings",
+    "cancel_resumable",
     "step_resumable",
 ]
 
@@ -217,10 +228,12 @@ async def step_resumable(
     id_clock: IdClockSource,
     traceparent: str | None = None,
     tracestate: str | None = None,
+    limits: SizeLimits | None = None,
 ) -> StepResult:
     """Apply one event to one resumable execution (see the module docstring).
 
-    ``subject`` is ``check_subject``'s result for ``event``.
+    ``subject`` is ``check_subject``'s result for ``event``; ``limits`` bounds the record and
+    the emitted events as for ``step``.
 
     Raises:
         ViolationError: Config/Contract/Execution violations and the handler's own; nothing is
@@ -285,6 +298,7 @@ async def step_resumable(
                 )
             )
         events = build_events(ctx, raw_events, default_service_domains=(LOCAL,))
+        check_event_sizes(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
@@ -306,7 +320,9 @@ async def step_resumable(
         machine_version=versioned.version,
     )
     executed = StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), new_record)
-    return counted(executed, record, event)
+    return counted(
+        bounded(ctx, executed, limits, domains=settings.system_error_domains), record, event
+    )
 
 
 def _metadata(record: MachineMemoryRecord | None) -> dict[str, Any] | None:
@@ -316,3 +332,47 @@ def _metadata(record: MachineMemoryRecord | None) -> dict[str, Any] | None:
     data = record.to_json()
     data.pop("state", None)
     return data
+
+
+def cancel_resumable(
+    settings: ResumableSettings,
+    *,
+    record: MachineMemoryRecord | None,
+    subject: SubjectContent,
+    id_clock: IdClockSource,
+    reason: str,
+) -> StepResult:
+    """End an active resumable execution from outside, as ``step_cancel`` ends a machine's:
+    status ``cancelled`` and ``sys.<source>.error`` (errorName ``ExecutionCancelled``) to the
+    initiator, in the context of the last consumed event."""
+    if record is None or record.failed or record.status != "active" or record.events is None:
+        return StepResult.ignored("no active execution to cancel")
+    consumed = ArvoEvent.from_json(record.events.consumed)
+    ctx = EmissionContext(
+        source=settings.source,
+        execution_units=settings.execution_units,
+        consumed=consumed,
+        subject=subject,
+        parent_subject=record.parent_subject,
+        init_event_id=record.init_event_id,
+        self_contract=_versioned_self(settings, subject),
+        service_contracts=settings.services,
+        id_clock=id_clock,
+        traceparent=consumed.traceparent,
+        tracestate=consumed.tracestate,
+    )
+    events = build_system_errors(
+        ctx, ExecutionCancelled(reason), domains=settings.system_error_domains
+    )
+    cancelled = record.model_copy(
+        update={
+            "status": "cancelled",
+            "events": RecordEvents(
+                consumed=record.events.consumed, produced=[event.to_json() for event in events]
+            ),
+        }
+    )
+    result = StepResult(
+        StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason
+    )
+    return counted(result, record, None)

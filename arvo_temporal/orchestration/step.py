@@ -58,6 +58,8 @@ __all__ = [
     "StepObserver",
     "StepOutcome",
     "StepResult",
+    "bounded",
+    "check_event_sizes",
     "check_subject",
     "counted",
     "failure_result",
@@ -135,7 +137,8 @@ def _kib(size: int) -> str:
     return f"{size / 1024:,.1f} KiB"
 
 
-def _check_events(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
+def check_event_sizes(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
+    """Raise ``SizeLimitExceeded`` for the first emitted event over ``limits.event_bytes``."""
     if limits is None:
         return
     for event in events:
@@ -147,26 +150,28 @@ def _check_events(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
             )
 
 
-def _bounded(
+def bounded(
     ctx: EmissionContext,
-    settings: OrchestratorSettings,
     result: StepResult,
     limits: SizeLimits | None,
+    *,
+    domains: tuple[DomainToken, ...],
 ) -> StepResult:
-    """The step's result, or a failure when its record outgrew the limit."""
+    """The step's result, or a failure (system errors into ``domains``) when its record outgrew
+    the limit."""
     if limits is None or result.record is None:
         return result
     size = _json_bytes(result.record)
     if size <= limits.record_bytes:
         return result
-    return _failure(
+    return failure_result(
         ctx,
-        settings,
         SizeLimitExceeded(
             f"the machine record would be {_kib(size)}, over the limit of "
             f"{_kib(limits.record_bytes)} (SizeLimits.record_bytes): the context or the "
             "events of one step are too large"
         ),
+        domains=domains,
     )
 
 
@@ -324,13 +329,14 @@ def step(
             events = build_events(
                 ctx, raw_events, default_service_domains=settings.domains.services
             )
-            _check_events(events, limits)
+            check_event_sizes(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
         return counted(_failure(ctx, settings, error), record, event)
     result = _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
-    return counted(_bounded(ctx, settings, result, limits), record, event)
+    domains = settings.domains.system_error
+    return counted(bounded(ctx, result, limits, domains=domains), record, event)
 
 
 def _with_completion(
@@ -441,20 +447,17 @@ def step_timer(
             settings=settings,
         )
         events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
-        _check_events(events, limits)
+        check_event_sizes(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
         return counted(_failure(ctx, settings, error), record, None)
     result = _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
-    return counted(_bounded(ctx, settings, result, limits), record, None)
+    domains = settings.domains.system_error
+    return counted(bounded(ctx, result, limits, domains=domains), record, None)
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
-    if isinstance(error, SizeLimitExceeded):
-        # The trigger's tracestate is copied onto every emitted event: when it is what made
-        # them too large, the system error must not be too large as well.
-        ctx = replace(ctx, tracestate=None)
     return failure_result(ctx, error, domains=settings.domains.system_error)
 
 
@@ -463,6 +466,10 @@ def failure_result(
 ) -> StepResult:
     """An ordinary error ends the execution: a failure record plus ``sys.<source>.error``
     events, one per resolved domain of ``domains`` (docs/arvo.md §5.6)."""
+    if isinstance(error, SizeLimitExceeded):
+        # The trigger's tracestate is copied onto every emitted event: when it is what made
+        # them too large, the system error must not be too large as well.
+        ctx = replace(ctx, tracestate=None)
     failure = MachineMemoryRecord(
         execution_status="failure",
         subject=ctx.consumed.subject,

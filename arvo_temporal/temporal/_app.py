@@ -24,13 +24,22 @@ from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.orchestration.resumable_step import ResumableSettings
 from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings, SizeLimits
 from arvo_temporal.registry import MachineRegistry
+from arvo_temporal.resumable import ArvoResumable
 from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
 __all__ = [
     "DEFAULT_SINK_ATTEMPTS",
-    "DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
+    "DEFAULT_TASK_QUEUE",
+    "AnySpec",
+    "ArvoApp",
+    "HandlerSettings",
+    "OrchestratorSpec",
+    "ResumableSpec",
+    "Route",
+]
 
 DEFAULT_TASK_QUEUE = "arvo"
 DEFAULT_SINK_ATTEMPTS = 20
@@ -74,6 +83,40 @@ class OrchestratorSpec:
 
 
 @dataclass(frozen=True)
+class ResumableSpec:
+    """One resumable orchestrator (``create_arvo_resumable``) and how it runs on Temporal: in
+    the same one-workflow-per-subject shell as machines, its handler functions called inside
+    the workflow (held to the sandbox like machine code; its in-process memory is not used).
+
+    Attributes:
+        resumable: the resumable, built at module level or by a module-level function with
+            plain-data arguments (the worker builds it again inside each run's sandbox).
+        execution_timeout: as for ``OrchestratorSpec``.
+    """
+
+    resumable: ArvoResumable
+    execution_timeout: timedelta | None = None
+
+    @property
+    def source(self) -> str:
+        """``arvo.orc.<name>``."""
+        return self.resumable.source
+
+    @property
+    def machines(self) -> tuple[ArvoMachine, ...]:
+        """None: a resumable is code, not a statechart."""
+        return ()
+
+    def settings(self) -> ResumableSettings:
+        """The pure core's view of this orchestrator."""
+        return self.resumable.settings
+
+
+AnySpec = OrchestratorSpec | ResumableSpec
+"""What an app serves for one orchestrator source."""
+
+
+@dataclass(frozen=True)
 class HandlerSettings:
     """How one service handler runs as an activity; None takes the app's value.
 
@@ -98,9 +141,13 @@ class HandlerSettings:
     task_queue: str | None = None
 
 
-def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
-    if isinstance(value, OrchestratorSpec):
+def _as_spec(
+    value: AnySpec | ArvoResumable | ArvoMachine | Sequence[ArvoMachine],
+) -> AnySpec:
+    if isinstance(value, (OrchestratorSpec, ResumableSpec)):
         return value
+    if isinstance(value, ArvoResumable):
+        return ResumableSpec(resumable=value)
     if isinstance(value, ArvoMachine):
         return OrchestratorSpec(machines=(value,))
     return OrchestratorSpec(machines=tuple(value))
@@ -145,7 +192,9 @@ class ArvoApp:
     def __init__(
         self,
         *,
-        orchestrators: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
+        orchestrators: Iterable[
+            AnySpec | ArvoResumable | ArvoMachine | Sequence[ArvoMachine]
+        ] = (),
         handlers: Iterable[ArvoEventHandler] = (),
         sinks: Mapping[str, EventSink] | None = None,
         default_sink: EventSink | None = None,
@@ -168,7 +217,7 @@ class ArvoApp:
         self.handler_heartbeat = handler_heartbeat
         self.handler_settings = dict(handler_settings or {})
         self.dead_letter = dead_letter
-        self.orchestrators: dict[str, OrchestratorSpec] = {}
+        self.orchestrators: dict[str, AnySpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
             if spec.source in self.orchestrators:
@@ -183,7 +232,7 @@ class ArvoApp:
         self.sinks = SinkRouter(dict(sinks or {}), default=default_sink)
         self._settings = {source: spec.settings() for source, spec in self.orchestrators.items()}
 
-    def settings_for(self, source: str) -> OrchestratorSettings:
+    def settings_for(self, source: str) -> OrchestratorSettings | ResumableSettings:
         """The orchestrator settings for a source.
 
         Raises:

@@ -480,7 +480,11 @@ class ArvoTemporalClient:
             clauses.append(f"{ARVO_STATUS.name} = '{status}'")
         listings: list[ExecutionListing] = []
         async for execution in self.temporal.list_workflows(" AND ".join(clauses), limit=limit):
-            memo = await execution.memo()
+            try:
+                memo = await execution.memo()
+            except (KeyError, ValueError, RuntimeError):
+                # Written with a codec this client lacks: list it without its subject.
+                memo = {}
             attributes = execution.typed_search_attributes
             listings.append(
                 ExecutionListing(

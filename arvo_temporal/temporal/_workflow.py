@@ -44,6 +44,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from arvo_temporal.events import ArvoEvent
     from arvo_temporal.orchestration.result import OrchestratorResult
+    from arvo_temporal.orchestration.resumable_step import (
+        ResumableSettings,
+        cancel_resumable,
+        step_resumable,
+    )
     from arvo_temporal.orchestration.step import (
         OrchestratorSettings,
         SizeLimits,
@@ -181,7 +186,7 @@ class ArvoMachineWorkflow:
             rejections=carried.rejections if carried else (),
         )
         self._binding: AppBinding | None = None
-        self._settings: OrchestratorSettings | None = None
+        self._settings: OrchestratorSettings | ResumableSettings | None = None
         self._subject: SubjectContent | None = None
         self._draining = False
         self._messages = 0
@@ -458,17 +463,20 @@ class ArvoMachineWorkflow:
         try:
             if check_subject(event, settings.source) is None:
                 raise ConfigViolation(f"the subject does not belong to {settings.source}")
-            result = step(
-                settings,
-                record=self._state.record,
-                event=event,
-                subject=subject,
-                id_clock=_CLOCK,
-                traceparent=event.traceparent,
-                tracestate=event.tracestate,
-                now_ms=_now_ms(),
-                limits=self._limits(),
-            )
+            if isinstance(settings, ResumableSettings):
+                result = await self._step_resumable(settings, subject, event)
+            else:
+                result = step(
+                    settings,
+                    record=self._state.record,
+                    event=event,
+                    subject=subject,
+                    id_clock=_CLOCK,
+                    traceparent=event.traceparent,
+                    tracestate=event.tracestate,
+                    now_ms=_now_ms(),
+                    limits=self._limits(),
+                )
         except Exception as error:  # a poison event must never fail the workflow task
             failure = failure_for(error)
             self._inbox.settle(
@@ -485,8 +493,34 @@ class ArvoMachineWorkflow:
         self._inbox.settle(event.id, StoredOutcome(result=result.result))
         await self._after_step(result)
 
+    async def _step_resumable(
+        self, settings: ResumableSettings, subject: SubjectContent, event: ArvoEvent
+    ) -> StepResult:
+        """A resumable's handler runs here, in the workflow, like a machine's actions (ids and
+        time from the workflow). Its output is not in its record (a machine's is in its
+        snapshot): it is kept from the completion event for ``result``."""
+        result = await step_resumable(
+            settings,
+            record=self._state.record,
+            event=event,
+            subject=subject,
+            id_clock=_CLOCK,
+            traceparent=event.traceparent,
+            tracestate=event.tracestate,
+            limits=self._limits(),
+        )
+        record = result.record
+        if record is not None and record.status == "done" and record.machine_version:
+            complete = settings.contract.version(record.machine_version).complete_event_type
+            for emitted in result.events:
+                if emitted.type == complete:
+                    self._state.output = dict(emitted.data)
+        return result
+
     async def _fire_due_timers(self) -> None:
         settings, subject = self._require()
+        if isinstance(settings, ResumableSettings):
+            return  # a resumable has no delayed transitions
         while (timer := self._state.due_timer(now := _now_ms())) is not None:
             assert self._state.record is not None
             result = step_timer(
@@ -504,8 +538,13 @@ class ArvoMachineWorkflow:
 
     async def _cancel(self, reason: str) -> None:
         settings, subject = self._require()
-        result = step_cancel(
-            settings, record=self._state.record, subject=subject, id_clock=_CLOCK, reason=reason
+        cancel = cancel_resumable if isinstance(settings, ResumableSettings) else step_cancel
+        result = cancel(
+            settings,  # type: ignore[arg-type]  # each kind with its own settings
+            record=self._state.record,
+            subject=subject,
+            id_clock=_CLOCK,
+            reason=reason,
         )
         await self._after_step(result)
         self._state.end("cancelled", reason)
@@ -683,7 +722,7 @@ class ArvoMachineWorkflow:
         assert self._binding is not None, "run() binds the app before any step"
         return self._binding.app.size_limits
 
-    def _require(self) -> tuple[OrchestratorSettings, SubjectContent]:
+    def _require(self) -> tuple[OrchestratorSettings | ResumableSettings, SubjectContent]:
         assert self._settings is not None, "run() resolves the settings before any step"
         assert self._subject is not None, "run() parses the subject before any step"
         return self._settings, self._subject

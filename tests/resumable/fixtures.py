@@ -94,3 +94,15 @@ def build_misbehaving(memory: Any = None, **options: Any) -> ArvoResumable:
         handler={"1.0.0": misbehaving},
         **options,
     )
+
+
+def build_misbehaving_on_temporal() -> ArvoResumable:
+    """``build_misbehaving`` as the Temporal worker can build it again (plain arguments)."""
+    return create_arvo_resumable(
+        contracts={
+            "self": anchors.adder,
+            "services": {"add": anchors.calculator.version("1.0.0")},
+        },
+        memory=SimpleMachineMemory(),
+        handler={"1.0.0": misbehaving},
+    )
