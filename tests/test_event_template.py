@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from arvo_temporal import ArvoOrchestrationSubject
 from arvo_temporal.errors import InvalidEventTemplate
-from arvo_temporal.temporal import EventTemplate
+from arvo_temporal.temporal import ArvoApp, EventTemplate
+from arvo_temporal.temporal._app import ResumableSpec
 from examples.app import build_app
 from examples.calculator.starter import adder_init
+from examples.summation.resumable import make_summation
 
 APP = build_app(sinks={})
 WHEN = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -131,3 +133,16 @@ def test_any_json_is_a_template_or_refused_with_a_reason(value):
         assert str(error).startswith("the ")
         return
     assert event.type in APP.orchestrators and event.subject != value.get("subject")
+
+
+def test_a_resumable_orchestrator_is_checked_against_its_own_contract():
+    summation = ArvoApp(orchestrators=[ResumableSpec(make_summation())], sinks={})
+    source = {
+        "type": "arvo.orc.numbers.sum",
+        "source": "com.example.client",
+        "data": {"numbers": [1, 2, 3]},
+    }
+    filled = EventTemplate.parse(source).for_app(summation)
+    assert filled.version == "1.0.0"
+    with pytest.raises(InvalidEventTemplate, match="contract"):
+        EventTemplate.parse({**source, "data": {"numbers": "many"}}).for_app(summation)

@@ -24,15 +24,16 @@ from typing import Any
 
 from arvo_temporal.contracts import (
     PARENT_SUBJECT_KEY,
+    VersionedArvoContract,
     compare_semantic_versions,
     parse_dataschema,
 )
 from arvo_temporal.errors import ArvoEventValidationError, InvalidEventTemplate, InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.machine import ArvoMachine
 from arvo_temporal.sources import format_arvo_time
 from arvo_temporal.subject import ArvoOrchestrationSubject
-from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._app import AnySpec, ArvoApp, ResumableSpec
+from arvo_temporal.validation import validate_machine_input
 
 __all__ = ["PER_FIRE_FIELDS", "EventTemplate"]
 
@@ -114,17 +115,15 @@ class EventTemplate:
                 f"the app has no orchestrator {self.orchestrator} "
                 f"(it has: {', '.join(sorted(app.orchestrators)) or 'none'})"
             )
-        machine = _machine_for(spec.machines, self.version, self.orchestrator)
+        contract = _self_contract(_served_versions(spec), self.version, self.orchestrator)
         template = self
         if self.version is None:
-            template = EventTemplate(
-                {**self.fields, "dataschema": machine.self_contract.dataschema}
-            )
+            template = EventTemplate({**self.fields, "dataschema": contract.dataschema})
         trial = template.mint(execution_id=_TRIAL_ID, event_id=_TRIAL_ID, time=_TRIAL_TIME)
-        validation = machine.validate_input(trial)
+        validation = validate_machine_input(trial, self_contract=contract, service_contracts={})
         if not validation.ok:
             raise InvalidEventTemplate(
-                f"the event template breaks {self.orchestrator} {machine.version}'s contract: "
+                f"the event template breaks {self.orchestrator} {contract.version}'s contract: "
                 f"{validation.reason}"
             )
         return template
@@ -196,10 +195,18 @@ def _is_init_type(event_type: str) -> bool:
     return event_type.startswith(_ORCHESTRATOR_PREFIX) and not event_type.endswith(".done")
 
 
-def _machine_for(
-    machines: tuple[ArvoMachine, ...], version: str | None, orchestrator: str
-) -> ArvoMachine:
-    served = {machine.version: machine for machine in machines}
+def _served_versions(spec: AnySpec) -> dict[str, VersionedArvoContract]:
+    """The self contract of each version ``spec`` serves (a machine per version, or every
+    version of a resumable's contract)."""
+    if isinstance(spec, ResumableSpec):
+        contract = spec.resumable.contract
+        return {version: contract.version(version) for version in contract.versions}
+    return {machine.version: machine.self_contract for machine in spec.machines}
+
+
+def _self_contract(
+    served: dict[str, VersionedArvoContract], version: str | None, orchestrator: str
+) -> VersionedArvoContract:
     if version is None:
         return served[max(served, key=_BY_VERSION)]
     if version not in served:
