@@ -13,6 +13,9 @@ Every subcommand is a thin wrapper over public functions (``DevServer``, ``creat
     arvo-temporal wait ID --state PATH | --done [--timeout S]
     arvo-temporal tasks [--domain external]         # requests awaiting a reply
     arvo-temporal answer ID EVENT_ID --type T --data JSON --app examples.app:app
+    arvo-temporal cancel --query "ArvoOrchestrator = 'arvo.orc.expense'" --reason R   # bulk
+    arvo-temporal schedule create hourly --cron "0 * * * *" --event-template init.json
+    arvo-temporal schedule list|describe|pause|unpause|trigger|delete [NAME]
     arvo-temporal replay history.json --app examples.app:app
     arvo-temporal replay --app examples.app:app --query "ExecutionStatus='Running'" --limit 200
     arvo-temporal codec-server --codec examples.codec:codec --ui-origin http://127.0.0.1:8233
@@ -36,6 +39,7 @@ interpreter exit (``arvo_temporal/cli/_exit.py``).
 This module builds the parser and runs one command; the commands live in ``_client_commands``,
 ``_server_commands``, ``_replay_commands`` and ``_observe_commands``, and what the deployable worker
 (``workers/main.py``) shares with ``arvo-temporal worker`` in :mod:`arvo_temporal.cli._runtime`.
+``cancel`` (one execution or a query) and ``schedule`` live in ``_operate_commands``.
 """
 
 from __future__ import annotations
@@ -53,7 +57,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.cli._client_commands import (
     QUERY_TIMEOUT,
-    cmd_cancel,
     cmd_execute,
     cmd_history,
     cmd_result,
@@ -73,6 +76,7 @@ from arvo_temporal.cli._ingress_command import add_ingress_command
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
 from arvo_temporal.cli._observe_commands import add_observe_commands
+from arvo_temporal.cli._operate_commands import add_operate_commands
 from arvo_temporal.cli._replay_commands import DEFAULT_LIMIT, cmd_replay
 from arvo_temporal.cli._runtime import data_dir_from_env, env_text
 from arvo_temporal.cli._server_commands import (
@@ -343,10 +347,7 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     result.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
     _add_connection_options(result)
 
-    cancel = command("cancel", "cancel an execution; its initiator is told why", cmd_cancel)
-    cancel.add_argument("subject", metavar="ID", help=_ID_HELP)
-    cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
-    _add_connection_options(cancel)
+    add_operate_commands(command, _add_connection_options)  # cancel (ID or --query), schedule
 
     listing = command(
         "list",
