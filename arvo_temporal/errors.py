@@ -37,6 +37,8 @@ subclasses that name every offending field, so they can be caught either way::
     │                                                 Temporal refuses (a malformed cron)
     ├── BulkItemError                                 one execution a bulk operation could not
     │                                                 act on (its reason goes in the summary)
+    ├── OperationRefusedError                         an operator action refused with a reason
+    │                                                 (pausing a finished execution …)
     ├── ScheduleNotFoundError                         no schedule of that name
     ├── ScheduleExistsError                           a schedule of that name exists already
     ├── SinkDeliveryError                             a sink could not deliver (arvo_temporal.sinks)
@@ -79,6 +81,7 @@ __all__ = [
     "InvalidScheduleError",
     "InvalidSubjectError",
     "InvalidTestSuite",
+    "OperationRefusedError",
     "ScheduleExistsError",
     "ScheduleNotFoundError",
     "TemporalUnavailableError",
@@ -319,6 +322,11 @@ class InvalidQueryError(ArvoError, ValueError):
 class BulkItemError(ArvoError):
     """A bulk operation could not act on one execution (e.g. cancelling one that already
     completed); the loop records the reason under the execution's id and goes on."""
+
+
+class OperationRefusedError(ArvoError):
+    """An operator action (pause, resume, redrive …) that does not apply to the execution as it
+    is now, e.g. pausing one that has finished; the message says why. Nothing was changed."""
 
 
 class InvalidScheduleError(ArvoError, ValueError):

@@ -38,6 +38,7 @@ from arvo_temporal.errors import (
     ExecutionFailedError,
     ExecutionNotFoundError,
     ExecutionTimeoutError,
+    OperationRefusedError,
     TemporalUnavailableError,
 )
 from arvo_temporal.events import ArvoEvent
@@ -57,6 +58,8 @@ from arvo_temporal.temporal._limits import DEFAULT_MAX_EVENT_BYTES, check_event
 from arvo_temporal.temporal._models import (
     ExecutionStatusView,
     ExecutionSummary,
+    OperatorOutcome,
+    OperatorRequest,
     WaitOutcome,
     WaitRequest,
 )
@@ -72,6 +75,8 @@ from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, trac
 from arvo_temporal.temporal._workflow import (
     DELIVER_UPDATE,
     EXECUTE_UPDATE,
+    PAUSE_UPDATE,
+    RESUME_UPDATE,
     WAIT_UPDATE,
     ArvoMachineWorkflow,
 )
@@ -436,6 +441,64 @@ class ArvoTemporalClient:
             if error.status == RPCStatusCode.NOT_FOUND:
                 raise ExecutionNotFoundError(subject, workflow_id=handle.id) from None
             raise
+
+    async def pause(
+        self, subject: str, *, reason: str = "", identity: str = "arvo-temporal"
+    ) -> OperatorOutcome:
+        """Hold the execution's events and timers until ``resume`` (status ``paused``); events
+        sent meanwhile are kept, in order, and applied on resume. Pausing a paused execution
+        changes nothing (``outcome.changed`` is False).
+
+        Raises:
+            OperationRefusedError: the execution has ended.
+            ExecutionNotFoundError: no execution for the subject.
+        """
+        return await self._operator_update(PAUSE_UPDATE, subject, reason, identity)
+
+    async def resume(
+        self, subject: str, *, reason: str = "", identity: str = "arvo-temporal"
+    ) -> OperatorOutcome:
+        """Apply what a pause held, in the order it happened (events that arrived, timers that
+        fell due), and carry on. Resuming an execution that is not paused changes nothing.
+
+        Raises:
+            OperationRefusedError: the execution has ended.
+            ExecutionNotFoundError: no execution for the subject.
+        """
+        return await self._operator_update(RESUME_UPDATE, subject, reason, identity)
+
+    async def _operator_update(
+        self, name: str, subject: str, reason: str, identity: str
+    ) -> OperatorOutcome:
+        workflow_id = workflow_id_for(subject)
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        request = OperatorRequest(identity=identity, reason=reason)
+
+        async def attempt() -> OperatorOutcome:
+            try:
+                outcome: OperatorOutcome = await handle.execute_update(
+                    name, request, id=f"{name}/{uuid.uuid4()}", result_type=OperatorOutcome
+                )
+                return outcome
+            except WorkflowUpdateFailedError as error:
+                raise self._update_error(error) from None
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            # Temporal answers NOT_FOUND for a closed run too: say which it is.
+            try:
+                description = await handle.describe()
+            except RPCError as error:
+                if error.status == RPCStatusCode.NOT_FOUND:
+                    raise ExecutionNotFoundError(subject, workflow_id=workflow_id) from None
+                raise
+            ended = description.status.name.lower() if description.status else "closed"
+            verb = name.removeprefix("arvo_")
+            raise OperationRefusedError(
+                f"cannot {verb} execution {workflow_id}: it has already ended ({ended})"
+            )
+
+        return await self._bounded(attempt, workflow_id=workflow_id, wait=None)
 
     async def result(self, subject: str, *, wait: timedelta | None = None) -> dict[str, Any]:
         """Wait for the execution to finish and return the machine's output.

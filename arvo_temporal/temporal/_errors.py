@@ -25,6 +25,7 @@ from arvo_temporal.errors import (
     DataValidationError,
     ExecutionClosedError,
     ExecutionViolation,
+    OperationRefusedError,
     TransactionCause,
     TransactionViolation,
     UnknownStateError,
@@ -144,6 +145,7 @@ _REBUILD: dict[str, Callable[[Mapping[str, Any]], ArvoError]] = {
     "TransactionViolation": _transaction,
     "ExecutionClosedError": _closed,
     "UnknownStateError": _unknown_state,
+    "OperationRefusedError": lambda fields: OperationRefusedError(str(fields.get("message", ""))),
 }
 
 

@@ -32,6 +32,7 @@ from arvo_temporal.temporal._models import (
     ExecutionSummary,
     HandleRequest,
     OpenRequest,
+    PauseInfo,
     PendingTimer,
     WorkflowInput,
 )
@@ -93,8 +94,10 @@ class ExecutionState:
         self.output: dict[str, Any] | None = None  # when the record does not hold it
         self.dead_letters: list[DeadLettered] = list(carried.dead_letters)
         self.dead_letter_count = carried.dead_letter_count
+        self.paused: PauseInfo | None = carried.paused
+        self.held_arrivals: dict[str, float] = dict(carried.held_arrivals)
         # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
-        self._published: ExecutionStatus = self.status if carried.record else "active"
+        self._published: ExecutionStatus = self.shown_status if carried.record else "active"
         self.machine: ArvoMachine | None = None
         """The machine version of this execution, once the run has resolved it."""
         self.open_requests: list[OpenRequest] = list(carried.open_requests)
@@ -106,6 +109,54 @@ class ExecutionState:
     def ended(self) -> bool:
         """True once the machine is done, failed or cancelled."""
         return self.status in TERMINAL
+
+    @property
+    def shown_status(self) -> ExecutionStatus:
+        """The status operators see: ``paused`` for an active execution that is paused."""
+        return "paused" if self.paused is not None and self.status == "active" else self.status
+
+    def pause(self, info: PauseInfo, pending: Sequence[str]) -> bool:
+        """Hold events and timers from now on; False when paused already (one effect).
+
+        Args:
+            pending: ids of events waiting in the inbox now; they count as arrived at the
+                pause, before any timer that falls due during it.
+        """
+        if self.paused is not None:
+            return False
+        self.paused = info
+        for event_id in pending:
+            self.held_arrivals.setdefault(event_id, info.since_ms)
+        return True
+
+    def resume(self) -> bool:
+        """Stop holding; False when not paused. The held events and due timers are then
+        released by the workflow, in the order they happened (``next_held``)."""
+        if self.paused is None:
+            return False
+        self.paused = None
+        return True
+
+    def hold(self, event_id: str, now_ms: float) -> None:
+        """Note when an event arrived while paused (its place among the timers on resume)."""
+        if self.paused is not None:
+            self.held_arrivals.setdefault(event_id, now_ms)
+
+    def next_held(
+        self, next_event_id: str | None, now_ms: float
+    ) -> tuple[str, dict[str, Any] | None]:
+        """What to release next after a resume: ``("event", None)``, ``("timer", timer)`` or
+        ``("none", None)``; whichever happened first (an event arrived, or a timer fell due).
+        An event that arrived at the very moment a timer fell due goes first, as a running
+        execution would have applied it before waking. Events that arrived after the resume
+        count as arriving now, after every timer already due."""
+        timer = self.due_timer(now_ms)
+        if next_event_id is None:
+            return ("timer", timer) if timer is not None else ("none", None)
+        arrived = self.held_arrivals.get(next_event_id, now_ms)
+        if timer is not None and float(timer["due_ms"]) < arrived:
+            return "timer", timer
+        return "event", None
 
     def applied(self, result: StepResult) -> None:
         """Take a step's new record (a step that refused the event leaves it as it was)."""
@@ -125,14 +176,15 @@ class ExecutionState:
 
     def status_to_publish(self) -> ExecutionStatus | None:
         """The status to upsert as ``ArvoStatus`` now, or None: one history event per change."""
-        if self.status in ("pending", self._published):
+        status = self.shown_status
+        if status in ("pending", self._published):
             return None
-        self._published = self.status
-        return self.status
+        self._published = status
+        return status
 
     def due_timer(self, now_ms: float) -> dict[str, Any] | None:
         """The earliest pending timer that is due, whatever order the record lists them in."""
-        if self.record is None or self.status != "active":
+        if self.record is None or self.status != "active" or self.paused is not None:
             return None
         due = [timer for timer in pending_timers(self.record.state) if timer["due_ms"] <= now_ms]
         return min(due, key=lambda timer: float(timer["due_ms"])) if due else None
@@ -143,7 +195,7 @@ class ExecutionState:
             return now_ms + ORPHAN_TIMEOUT_MS
         candidates: list[float] = []
         timers = pending_timers(self.record.state)
-        if timers and self.status == "active":
+        if timers and self.status == "active" and self.paused is None:
             candidates.append(min(float(timer["due_ms"]) for timer in timers))
         if self.deadline_ms is not None:
             candidates.append(self.deadline_ms)
@@ -244,7 +296,7 @@ class ExecutionState:
         accepts, requests awaiting a reply, and a short context summary."""
         value = self.record.value if self.record else None
         shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-        lines = [f"**{self.status}** · state `{shown}` · {self.processed} events"]
+        lines = [f"**{self.shown_status}** · state `{shown}` · {self.processed} events"]
         configuration = self.configuration()
         if configuration.accepts and self.status == "active":
             lines.append("accepts " + ", ".join(f"`{kind}`" for kind in configuration.accepts))
@@ -271,7 +323,7 @@ class ExecutionState:
         return ExecutionStatusView(
             subject=self.subject,
             orchestrator=self.orchestrator,
-            status=self.status,
+            status=self.shown_status,
             value=self.record.value if self.record else None,
             processed=self.processed,
             inbox=len(inbox),
@@ -288,6 +340,7 @@ class ExecutionState:
             tags=list(configuration.tags),
             context=context_summary(self._context()),
             open_requests=list(self.open_requests),
+            paused=self.paused,
         )
 
     def summary(self) -> ExecutionSummary:
@@ -331,5 +384,7 @@ class ExecutionState:
                 dead_letters=self.dead_letters,
                 dead_letter_count=self.dead_letter_count,
                 open_requests=self.open_requests,
+                paused=self.paused,
+                held_arrivals=self.held_arrivals,
             ),
         )

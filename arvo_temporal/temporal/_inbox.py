@@ -79,6 +79,13 @@ class ExecutionInbox:
                 return event
         return None
 
+    def peek(self) -> ArvoEvent | None:
+        """The event ``take`` would return next, left in place (a resume compares its arrival
+        with the timers that fell due)."""
+        while self._pending and self._pending[0].id in self._seen:
+            self._queued.discard(self._pending.popleft().id)
+        return self._pending[0] if self._pending else None
+
     def __len__(self) -> int:
         return len(self._pending)
 

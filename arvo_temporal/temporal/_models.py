@@ -24,7 +24,10 @@ __all__ = [
     "HandleRequest",
     "HandleResponse",
     "OpenRequest",
+    "OperatorOutcome",
+    "OperatorRequest",
     "Outgoing",
+    "PauseInfo",
     "PendingTimer",
     "Rejection",
     "StoredOutcome",
@@ -33,7 +36,9 @@ __all__ = [
     "WorkflowInput",
 ]
 
-ExecutionStatus = Literal["pending", "active", "done", "failed", "cancelled", "rejected"]
+ExecutionStatus = Literal["pending", "active", "paused", "done", "failed", "cancelled", "rejected"]
+"""``paused`` is an active execution an operator paused: shown (status query, ``ArvoStatus``)
+but never the workflow's own status, which stays ``active`` underneath."""
 
 
 class _Frozen(BaseModel):
@@ -97,6 +102,14 @@ class OpenRequest(_Frozen):
     """The event types its contract says answer it."""
 
 
+class PauseInfo(_Frozen):
+    """Who paused an execution, when (workflow time, epoch ms) and why."""
+
+    since_ms: float
+    identity: str
+    reason: str
+
+
 class CarriedState(_Frozen):
     """Everything a run hands to the next one on continue-as-new (``handler_requests``: events
     for handlers emitted while the run drained, started by the next run)."""
@@ -114,6 +127,10 @@ class CarriedState(_Frozen):
     dead_letters: list[DeadLettered] = Field(default_factory=list)
     dead_letter_count: int = 0
     open_requests: list[OpenRequest] = Field(default_factory=list)
+    paused: PauseInfo | None = None
+    held_arrivals: dict[str, float] = Field(default_factory=dict)
+    """Workflow time (epoch ms) each event held by a pause arrived, so that on resume the held
+    events and the timers that fell due meanwhile are applied in the order they happened."""
 
 
 class WorkflowInput(_Frozen):
@@ -230,6 +247,8 @@ class ExecutionStatusView(_Frozen):
     """The machine context as compact JSON, cut to a few hundred characters."""
     open_requests: list[OpenRequest] = Field(default_factory=list)
     """Events sent to a person or another system that still wait for a reply (oldest first)."""
+    paused: PauseInfo | None = None
+    """Who paused the execution, when and why, while it is paused (``status`` is ``paused``)."""
 
 
 class WaitRequest(_Frozen):
@@ -258,3 +277,19 @@ class WaitOutcome(_Frozen):
     def met(self) -> bool:
         """True when the condition holds."""
         return self.reason == "met"
+
+
+class OperatorRequest(_Frozen):
+    """An operator's ``arvo_pause`` / ``arvo_resume`` update: who asks and why (the update in
+    the history, with these fields, is the audit trace)."""
+
+    identity: str = "arvo-temporal"
+    reason: str = ""
+
+
+class OperatorOutcome(_Frozen):
+    """What an operator update did: ``changed`` is False when the effect was already in place
+    (pausing a paused execution), so a retried request has one effect."""
+
+    changed: bool
+    status: ExecutionStatusView

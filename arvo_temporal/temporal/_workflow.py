@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ConfigViolation,
         ExecutionClosedError,
         ExecutionViolation,
+        OperationRefusedError,
         UnknownStateError,
     )
     from arvo_temporal.events import ArvoEvent
@@ -80,7 +81,10 @@ with workflow.unsafe.imports_passed_through():
         ExecutionSummary,
         HandleRequest,
         HandleResponse,
+        OperatorOutcome,
+        OperatorRequest,
         Outgoing,
+        PauseInfo,
         Rejection,
         StoredOutcome,
         WaitOutcome,
@@ -103,6 +107,8 @@ __all__ = [
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
     "LEGACY_WORKFLOW_NAME",
+    "PAUSE_UPDATE",
+    "RESUME_UPDATE",
     "WAIT_UPDATE",
     "WORKFLOW_NAME",
     "WORKFLOW_NAMES",
@@ -125,6 +131,8 @@ DELIVER_UPDATE = "arvo_deliver"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
 WAIT_UPDATE = "arvo_wait"
+PAUSE_UPDATE = "arvo_pause"
+RESUME_UPDATE = "arvo_resume"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
 _DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
 """Patch id: runs recorded before handlers emitted while draining were left to the next run."""
@@ -209,6 +217,8 @@ class ArvoMachineWorkflow:
         self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
         self._local_in_flight = 0
         self._carried_handlers = list(carried.handler_requests) if carried else []
+        self._releasing = self._state.paused is None and bool(self._state.held_arrivals)
+        """Resumed, with held events and due timers still to release in order."""
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
@@ -378,6 +388,85 @@ class ArvoMachineWorkflow:
     def _offer(self, event: ArvoEvent) -> None:
         if not self._inbox.offer(event):
             workflow.logger.info("duplicate event %s ignored", event.id)
+        elif self._state.paused is not None:
+            self._state.hold(event.id, _now_ms())
+
+    # ----------------------------------------------------------------------------- operators
+
+    @workflow.update(name=PAUSE_UPDATE)
+    def pause(self, request: OperatorRequest) -> OperatorOutcome:
+        """Hold every event and timer until ``resume`` (handlers in flight finish; their
+        replies are held too). Events stay in the inbox, carried on continue-as-new; the
+        update in the history, with its identity and reason, is the audit trace."""
+        self._messages += 1
+        self._updates += 1
+        info = PauseInfo(
+            since_ms=_now_ms(),
+            identity=request.identity,
+            reason=request.reason or "paused by an operator",
+        )
+        changed = self._state.pause(info, [event.id for event in self._inbox])
+        if changed:
+            workflow.logger.info("paused by %s: %s", info.identity, info.reason)
+            self._operator_changed()
+        return OperatorOutcome(changed=changed, status=self.status())
+
+    @pause.validator
+    def _validate_pause(self, request: OperatorRequest) -> None:
+        self._refuse_when_ended("pause")
+
+    @workflow.update(name=RESUME_UPDATE)
+    def resume(self, request: OperatorRequest) -> OperatorOutcome:
+        """Release what the pause held, in the order it happened (``ExecutionState.next_held``),
+        then carry on as before."""
+        self._messages += 1
+        self._updates += 1
+        changed = self._state.resume()
+        if changed:
+            workflow.logger.info("resumed by %s: %s", request.identity, request.reason)
+            self._releasing = True
+            self._operator_changed()
+        return OperatorOutcome(changed=changed, status=self.status())
+
+    @resume.validator
+    def _validate_resume(self, request: OperatorRequest) -> None:
+        self._refuse_when_ended("resume")
+
+    def _refuse_when_ended(self, action: str) -> None:
+        state = self._state
+        if state.ended or state.status == "rejected":
+            raise failure_for(
+                OperationRefusedError(
+                    f"cannot {action} execution {workflow.info().workflow_id}: it has already "
+                    f"ended ({state.status})"
+                )
+            )
+
+    def _operator_changed(self) -> None:
+        self._publish_status()
+        workflow.set_current_details(self._state.details())
+
+    async def _release_held(self) -> None:
+        """After a resume: apply the held events and fire the timers that fell due during the
+        pause, interleaved in the order they happened, until none is left."""
+        state = self._state
+        while state.paused is None:
+            upcoming = self._inbox.peek()
+            kind, timer = state.next_held(upcoming.id if upcoming else None, _now_ms())
+            if kind == "none":
+                break
+            if kind == "timer":
+                assert timer is not None
+                if not await self._fire_timer(timer):
+                    break
+            elif (event := self._inbox.take()) is not None:
+                state.held_arrivals.pop(event.id, None)
+                await self._apply(event)
+            if state.ended:
+                break
+        if state.paused is None:
+            state.held_arrivals.clear()
+            self._releasing = False
 
     def _reject(self, event: ArvoEvent, error: BaseException) -> None:
         kind = failure_type(error)
@@ -468,8 +557,10 @@ class ArvoMachineWorkflow:
                 await workflow.wait_condition(self._has_work, timeout=self._wake_after())
             except TimeoutError:
                 timed_out = True
+            if self._releasing:
+                await self._release_held()
             await self._fire_due_timers()
-            while (event := self._inbox.take()) is not None:
+            while self._takes_events() and (event := self._inbox.take()) is not None:
                 await self._apply(event)
             if state.ended:
                 return
@@ -516,9 +607,14 @@ class ArvoMachineWorkflow:
         idle = self._state.record is None and self._handler_tasks == 0 and not self._inbox
         return idle and (self._state.processed > 0 or bool(self._inbox.rejections) or timed_out)
 
+    def _takes_events(self) -> bool:
+        """Events are applied unless an operator paused the execution."""
+        return self._state.paused is None
+
     def _has_work(self) -> bool:
         return (
-            bool(self._inbox)
+            (bool(self._inbox) and self._takes_events())
+            or self._releasing
             or self._state.cancel_reason is not None
             or self._should_continue_as_new()
         )
@@ -590,23 +686,31 @@ class ArvoMachineWorkflow:
         return result
 
     async def _fire_due_timers(self) -> None:
-        settings, subject = self._require()
+        settings, _ = self._require()
         if isinstance(settings, ResumableSettings):
             return  # a resumable has no delayed transitions
-        while (timer := self._state.due_timer(now := _now_ms())) is not None:
-            assert self._state.record is not None
-            result = step_timer(
-                settings,
-                record=self._state.record,
-                timer_event=timer["event"],
-                subject=subject,
-                id_clock=_CLOCK,
-                now_ms=now,
-                limits=self._limits(),
-            )
-            if result.record is None:
+        while (timer := self._state.due_timer(_now_ms())) is not None:
+            if not await self._fire_timer(timer):
                 return
-            await self._after_step(result)
+
+    async def _fire_timer(self, timer: dict[str, Any]) -> bool:
+        """Deliver one due timer; False when the machine no longer had it (nothing changed)."""
+        settings, subject = self._require()
+        assert isinstance(settings, OrchestratorSettings), "a resumable has no timers"
+        assert self._state.record is not None
+        result = step_timer(
+            settings,
+            record=self._state.record,
+            timer_event=timer["event"],
+            subject=subject,
+            id_clock=_CLOCK,
+            now_ms=_now_ms(),
+            limits=self._limits(),
+        )
+        if result.record is None:
+            return False
+        await self._after_step(result)
+        return True
 
     async def _cancel(self, reason: str) -> None:
         settings, subject = self._require()
@@ -830,8 +934,10 @@ class ArvoMachineWorkflow:
     async def _continue_as_new(self) -> None:
         self._draining = True
         while True:
-            await workflow.wait_condition(lambda: self._handler_tasks == 0 or bool(self._inbox))
-            while (event := self._inbox.take()) is not None:
+            await workflow.wait_condition(
+                lambda: self._handler_tasks == 0 or (bool(self._inbox) and self._takes_events())
+            )
+            while self._takes_events() and (event := self._inbox.take()) is not None:
                 await self._apply(event)
             if self._handler_tasks == 0:
                 break
