@@ -35,6 +35,21 @@ def test_bulk_cancel_input_errors(argv, reason):
     assert reason in line
 
 
+@pytest.mark.parametrize("verb", ["pause", "resume"])
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        ([], "give an execution ID or --query, not both"),
+        (["some-id", "--query", "x = 1"], "give an execution ID or --query, not both"),
+        (["--query", "x = 1) OR (y = 2"], "a ')' that closes nothing at character 6"),
+        (["not a subject"], "ID must be the execution's subject"),
+    ],
+)
+def test_pause_and_resume_input_errors(verb, argv, reason):
+    line = assert_one_line_usage_error(*run_cli(verb, *argv, *ADDRESS))
+    assert reason in line
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.sampled_from(list("()'\" -#/*\\x=")), min_size=1, max_size=12))
 def test_a_query_that_could_escape_never_reaches_the_network(query):

@@ -1,10 +1,11 @@
-"""Operating executions: ``cancel`` (one, or every execution a query selects) and ``schedule``.
+"""Operating executions: ``cancel``, ``pause``, ``resume`` (one, or every execution a query
+selects) and ``schedule``.
 
 Thin wrappers over ``bulk_apply`` and ``ArvoSchedules`` (arvo_temporal/temporal/_bulk.py,
 arvo_temporal/temporal/_schedules.py). A bulk run prints its progress on stderr and one summary
 line of JSON on stdout, and exits 1 when any execution failed; a query, template or timetable
-that cannot be used is an input error (one line, exit 2). The bulk verbs still to come (redrive,
-pause, resume, migrate) register here the same way as ``cancel``: an ID or ``--query``.
+that cannot be used is an input error (one line, exit 2). Every bulk verb takes an ID or
+``--query`` the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from temporalio.client import ScheduleOverlapPolicy
 
-from arvo_temporal.cli._client_commands import cmd_cancel, connect
+from arvo_temporal.cli._client_commands import cmd_cancel, connect, execution
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError
 from arvo_temporal.cli._io import Io, read_json_source
 from arvo_temporal.cli._loading import load_app
@@ -31,12 +32,15 @@ from arvo_temporal.temporal._bulk import (
     BulkProgress,
     bulk_apply,
     cancel_operation,
+    operator_operation,
 )
 from arvo_temporal.temporal._event_template import EventTemplate
+from arvo_temporal.temporal._models import OperatorRequest
 from arvo_temporal.temporal._schedules import (
     DEFAULT_CATCHUP_WINDOW,
     ArvoSchedules,
 )
+from arvo_temporal.temporal._workflow import PAUSE_UPDATE, RESUME_UPDATE
 
 __all__ = ["add_operate_commands", "parse_duration"]
 
@@ -84,7 +88,7 @@ def _concurrency(text: str) -> int:
 def add_operate_commands(
     command: _Command, add_connection_options: Callable[[argparse.ArgumentParser], None]
 ) -> None:
-    """Add ``cancel`` and ``schedule`` to the parser being built."""
+    """Add ``cancel``, ``pause``, ``resume`` and ``schedule`` to the parser being built."""
     cancel = command(
         "cancel",
         "cancel an execution, or with --query every Arvo execution it selects; each initiator "
@@ -94,7 +98,34 @@ def add_operate_commands(
     _add_target(cancel, verb="cancel")
     cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
     add_connection_options(cancel)
+    pause = command(
+        "pause",
+        "pause an execution, or with --query every one it selects: its events are kept in "
+        "order and its timers wait, until resume",
+        cmd_pause,
+    )
+    resume = command(
+        "resume",
+        "resume a paused execution, or with --query every one it selects: what the pause held "
+        "is applied in the order it happened",
+        cmd_resume,
+    )
+    for parser, verb in ((pause, "pause"), (resume, "resume")):
+        _add_target(parser, verb=verb)
+        parser.add_argument("--reason", default="", help="why (kept in the execution's history)")
+        _add_identity(parser)
+        add_connection_options(parser)
     _add_schedule_commands(command, add_connection_options)
+
+
+def _add_identity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--identity",
+        default=None,
+        metavar="NAME",
+        help="who acts, kept in the execution's history and status (default $ARVO_OPERATOR, "
+        "else arvo-temporal)",
+    )
 
 
 def _add_target(parser: argparse.ArgumentParser, *, verb: str) -> None:
@@ -131,11 +162,44 @@ def _input_errors() -> Iterator[None]:
 
 
 async def cmd_cancel_executions(args: argparse.Namespace, io: Io) -> int:
-    if (args.subject is None) == (args.query is None):
-        raise CommandError("give an execution ID or --query, not both", code=EXIT_USAGE)
+    _one_target(args)
     if args.subject is not None:
         return await cmd_cancel(args, io)
     return await _bulk(args, io, "cancel", cancel_operation(args.reason))
+
+
+async def cmd_pause(args: argparse.Namespace, io: Io) -> int:
+    return await _operator_command(args, io, "pause", PAUSE_UPDATE)
+
+
+async def cmd_resume(args: argparse.Namespace, io: Io) -> int:
+    return await _operator_command(args, io, "resume", RESUME_UPDATE)
+
+
+async def _operator_command(args: argparse.Namespace, io: Io, verb: str, update: str) -> int:
+    _one_target(args)
+    args.identity = args.identity or env_text(io.env, "ARVO_OPERATOR") or "arvo-temporal"
+    if args.query is not None:
+        request = OperatorRequest(identity=args.identity, reason=args.reason)
+        return await _bulk(args, io, verb, operator_operation(update, request))
+    async with execution(args, io) as (client, subject):
+        act = client.pause if update == PAUSE_UPDATE else client.resume
+        outcome = await act(subject, reason=args.reason, identity=args.identity)
+    io.emit(
+        {
+            "workflow_id": client.workflow_id(subject),
+            "changed": outcome.changed,
+            "status": outcome.status.status,
+            "inbox": outcome.status.inbox,
+            "paused": outcome.status.paused.model_dump() if outcome.status.paused else None,
+        }
+    )
+    return 0
+
+
+def _one_target(args: argparse.Namespace) -> None:
+    if (args.subject is None) == (args.query is None):
+        raise CommandError("give an execution ID or --query, not both", code=EXIT_USAGE)
 
 
 async def _bulk(args: argparse.Namespace, io: Io, name: str, operation: BulkOperation) -> int:

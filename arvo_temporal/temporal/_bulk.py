@@ -24,6 +24,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from arvo_temporal.errors import ArvoError, BulkItemError, InvalidQueryError
 from arvo_temporal.temporal._arvo_query import restrict_to_arvo
 from arvo_temporal.temporal._client import ArvoTemporalClient
+from arvo_temporal.temporal._models import OperatorRequest
+from arvo_temporal.temporal._operator_updates import send_operator_update
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -34,6 +36,7 @@ __all__ = [
     "ItemOutcome",
     "bulk_apply",
     "cancel_operation",
+    "operator_operation",
 ]
 
 DEFAULT_CONCURRENCY = 8
@@ -188,3 +191,15 @@ def cancel_operation(reason: str) -> BulkOperation:
         raise BulkItemError(f"already finished ({ended}); not cancelled")
 
     return cancel
+
+
+def operator_operation(update: str, request: OperatorRequest) -> BulkOperation:
+    """Send one operator update (``arvo_pause``, ``arvo_resume``) to each execution: ``DONE``
+    when it changed the execution, ``UNCHANGED`` when the effect was in place already (paused
+    before), a failure with the execution's reason when it refused (it has ended)."""
+
+    async def apply(client: ArvoTemporalClient, target: BulkTarget) -> ItemOutcome:
+        outcome = await send_operator_update(client.temporal, target.workflow_id, update, request)
+        return ItemOutcome.DONE if outcome.changed else ItemOutcome.UNCHANGED
+
+    return apply

@@ -38,7 +38,6 @@ from arvo_temporal.errors import (
     ExecutionFailedError,
     ExecutionNotFoundError,
     ExecutionTimeoutError,
-    OperationRefusedError,
     TemporalUnavailableError,
 )
 from arvo_temporal.events import ArvoEvent
@@ -71,6 +70,7 @@ from arvo_temporal.temporal._observing import (
     open_tasks,
     visibility_query,
 )
+from arvo_temporal.temporal._operator_updates import send_operator_update
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
 from arvo_temporal.temporal._workflow import (
     DELIVER_UPDATE,
@@ -471,31 +471,11 @@ class ArvoTemporalClient:
         self, name: str, subject: str, reason: str, identity: str
     ) -> OperatorOutcome:
         workflow_id = workflow_id_for(subject)
-        handle = self.temporal.get_workflow_handle(workflow_id)
         request = OperatorRequest(identity=identity, reason=reason)
 
         async def attempt() -> OperatorOutcome:
-            try:
-                outcome: OperatorOutcome = await handle.execute_update(
-                    name, request, id=f"{name}/{uuid.uuid4()}", result_type=OperatorOutcome
-                )
-                return outcome
-            except WorkflowUpdateFailedError as error:
-                raise self._update_error(error) from None
-            except RPCError as error:
-                if error.status != RPCStatusCode.NOT_FOUND:
-                    raise
-            # Temporal answers NOT_FOUND for a closed run too: say which it is.
-            try:
-                description = await handle.describe()
-            except RPCError as error:
-                if error.status == RPCStatusCode.NOT_FOUND:
-                    raise ExecutionNotFoundError(subject, workflow_id=workflow_id) from None
-                raise
-            ended = description.status.name.lower() if description.status else "closed"
-            verb = name.removeprefix("arvo_")
-            raise OperationRefusedError(
-                f"cannot {verb} execution {workflow_id}: it has already ended ({ended})"
+            return await send_operator_update(
+                self.temporal, workflow_id, name, request, subject=subject
             )
 
         return await self._bounded(attempt, workflow_id=workflow_id, wait=None)
