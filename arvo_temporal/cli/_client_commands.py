@@ -230,8 +230,17 @@ async def cmd_result(args: argparse.Namespace, io: Io) -> int:
 
 async def cmd_cancel(args: argparse.Namespace, io: Io) -> int:
     async with execution(args, io) as (client, subject):
-        await client.cancel(subject, reason=args.reason)
-    io.emit({"workflow_id": client.workflow_id(subject), "cancelled": True, "reason": args.reason})
+        children = await client.cancel(
+            subject, reason=args.reason, cascade=getattr(args, "cascade", True)
+        )
+    io.emit(
+        {
+            "workflow_id": client.workflow_id(subject),
+            "cancelled": True,
+            "reason": args.reason,
+            "children_cancelled": children,
+        }
+    )
     return 0
 
 

@@ -97,6 +97,13 @@ def add_operate_commands(
     )
     _add_target(cancel, verb="cancel")
     cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
+    cancel.add_argument(
+        "--no-cascade",
+        dest="cascade",
+        action="store_false",
+        help="leave the executions it started running (by default they are cancelled too, "
+        "each telling its parent, all the way down)",
+    )
     add_connection_options(cancel)
     pause = command(
         "pause",
@@ -165,7 +172,7 @@ async def cmd_cancel_executions(args: argparse.Namespace, io: Io) -> int:
     _one_target(args)
     if args.subject is not None:
         return await cmd_cancel(args, io)
-    return await _bulk(args, io, "cancel", cancel_operation(args.reason))
+    return await _bulk(args, io, "cancel", cancel_operation(args.reason, cascade=args.cascade))
 
 
 async def cmd_pause(args: argparse.Namespace, io: Io) -> int:

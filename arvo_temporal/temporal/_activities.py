@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from arvo_temporal.errors import ExecutionClosedError, ExecutionNotFoundError, is_violation
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._cascade import cancel_descendants
 from arvo_temporal.temporal._delivery import deliver_event
 from arvo_temporal.temporal._errors import failure_for
 from arvo_temporal.temporal._models import (
@@ -63,7 +64,13 @@ class ArvoActivities:
 
     @activity.defn(name=CANCEL_OWN_RUN_ACTIVITY)
     async def cancel_own_run(self, request: CancelOwnRun) -> None:
-        """Ask Temporal to cancel the calling run, which a workflow cannot do itself."""
+        """Ask Temporal to cancel the calling run, which a workflow cannot do itself (its
+        execution timeout, the ``arvo_cancel`` signal). With ``cascade``, the executions it
+        started are cancelled first (arvo_temporal/temporal/_cascade.py): the run's own cancel
+        request cancels this activity, so it must come last. Done here, not with workflow
+        commands, so runs recorded before cascading replay unchanged."""
+        if request.cascade:
+            await cancel_descendants(self.client, request.workflow_id, request.reason)
         handle = self.client.get_workflow_handle(request.workflow_id, run_id=request.run_id)
         await handle.cancel(reason=request.reason)
 

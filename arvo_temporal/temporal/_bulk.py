@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.errors import ArvoError, BulkItemError, InvalidQueryError
 from arvo_temporal.temporal._arvo_query import restrict_to_arvo
+from arvo_temporal.temporal._cascade import cancel_descendants
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._models import OperatorRequest
 from arvo_temporal.temporal._operator_updates import send_operator_update
@@ -164,8 +165,9 @@ def _reason(error: ArvoError | RPCError) -> str:
     return str(error)
 
 
-def cancel_operation(reason: str) -> BulkOperation:
-    """Cancel one execution as ``ArvoTemporalClient.cancel`` does (its initiator is told why).
+def cancel_operation(reason: str, *, cascade: bool = True) -> BulkOperation:
+    """Cancel one execution as ``ArvoTemporalClient.cancel`` does (its initiator is told why;
+    with ``cascade``, the executions it started too: arvo_temporal/temporal/_cascade.py).
 
     ``DONE`` means the cancel request was accepted (the execution ends as cancelled when its
     worker applies it); an execution already cancelled is ``UNCHANGED``; one that already ended
@@ -184,8 +186,12 @@ def cancel_operation(reason: str) -> BulkOperation:
             raise
         if description.close_time is None:
             await handle.cancel(reason=reason)
+            if cascade:
+                await cancel_descendants(client.temporal, target.workflow_id, reason)
             return ItemOutcome.DONE
         if description.status == WorkflowExecutionStatus.CANCELED:
+            if cascade:  # a retry finishes what an interrupted run began
+                await cancel_descendants(client.temporal, target.workflow_id, reason)
             return ItemOutcome.UNCHANGED
         ended = description.status.name.lower() if description.status else "closed"
         raise BulkItemError(f"already finished ({ended}); not cancelled")

@@ -21,6 +21,7 @@ from temporalio.client import (
     Client,
     Plugin,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -43,6 +44,7 @@ from arvo_temporal.errors import (
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE
+from arvo_temporal.temporal._cascade import cancel_descendants
 from arvo_temporal.temporal._delivery import (
     deliver_event,
     is_init_event,
@@ -424,23 +426,39 @@ class ArvoTemporalClient:
         )
         return await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
 
-    async def cancel(self, subject: str, *, reason: str = "cancelled by a client") -> None:
+    async def cancel(
+        self, subject: str, *, reason: str = "cancelled by a client", cascade: bool = True
+    ) -> list[str]:
         """End the execution as ``cancelled``; its initiator receives ``sys.<source>.error``.
 
         One Temporal cancel request carrying the reason (the workflow reads it with
         ``workflow.cancellation_reason()``): no signal beside it, so the cancellation is
         applied once, in one workflow task, and the run ends as Temporal's CANCELED.
+
+        With ``cascade`` (the default), the executions it started (found by ``ArvoParent``),
+        theirs, and so on, are cancelled too, each telling its parent as Arvo does
+        (arvo_temporal/temporal/_cascade.py); returns their workflow ids. The parent goes
+        first, so it does not react to its children's errors. Cancelling again an execution
+        that was cancelled still cascades (a retry finishes what a failed call began), then
+        raises ``ExecutionClosedError``.
         """
         handle = self._handle(subject)
         try:
             description = await handle.describe()
-            if description.close_time is not None:
-                raise ExecutionClosedError(subject, workflow_id=handle.id)
-            await handle.cancel(reason=reason)
+            closed = description.close_time is not None
+            if not closed:
+                await handle.cancel(reason=reason)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 raise ExecutionNotFoundError(subject, workflow_id=handle.id) from None
             raise
+        # A parent that ended otherwise (done, failed) leaves its children alone.
+        cancelled = description.status == WorkflowExecutionStatus.CANCELED
+        cascading = cascade and (not closed or cancelled)
+        children = await cancel_descendants(self.temporal, handle.id, reason) if cascading else []
+        if closed:
+            raise ExecutionClosedError(subject, workflow_id=handle.id)
+        return children
 
     async def pause(
         self, subject: str, *, reason: str = "", identity: str = "arvo-temporal"

@@ -160,6 +160,8 @@ class CancelOwnRun(_Frozen):
     workflow_id: str
     run_id: str
     reason: str
+    cascade: bool = True
+    """Cancel the executions it started first (``ArvoParent``)."""
 
 
 class HandleResponse(_Frozen):

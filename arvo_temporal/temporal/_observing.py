@@ -105,6 +105,7 @@ def visibility_query(
     task_domain: str | None = None,
     with_tasks: bool = False,
     running: bool = False,
+    parent: str | None = None,
 ) -> str:
     """The visibility query of Arvo executions matching every filter that is given.
 
@@ -119,6 +120,7 @@ def visibility_query(
         (ARVO_STATE.name, "state", state),
         (ARVO_ROOT.name, "root", root),
         (ARVO_TASK_DOMAINS.name, "domain", task_domain),
+        (ARVO_PARENT.name, "parent", parent),
     ):
         if value:
             clauses.append(f"{key} = {_literal(field, value)}")

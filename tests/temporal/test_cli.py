@@ -211,6 +211,7 @@ async def test_cancel_ends_the_execution_and_result_says_so(running, tmp_path):
         "workflow_id": running.client.workflow_id(init.subject),
         "cancelled": True,
         "reason": "wrong amount",
+        "children_cancelled": [],
     }
     result = await cli("result", init.subject, *running.opts())
     assert result.code == 1
