@@ -35,7 +35,7 @@ def test_bulk_cancel_input_errors(argv, reason):
     assert reason in line
 
 
-@pytest.mark.parametrize("verb", ["pause", "resume"])
+@pytest.mark.parametrize("verb", ["pause", "resume", "redrive"])
 @pytest.mark.parametrize(
     ("argv", "reason"),
     [
@@ -48,6 +48,12 @@ def test_bulk_cancel_input_errors(argv, reason):
 def test_pause_and_resume_input_errors(verb, argv, reason):
     line = assert_one_line_usage_error(*run_cli(verb, *argv, *ADDRESS))
     assert reason in line
+
+
+def test_skip_event_names_one_execution():
+    argv = ["redrive", "--query", "x = 1", "--skip-event", "e1", *ADDRESS]
+    line = assert_one_line_usage_error(*run_cli(*argv))
+    assert "--skip-event names one execution's failing event" in line
 
 
 @settings(max_examples=300, deadline=None)

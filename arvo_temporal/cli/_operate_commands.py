@@ -33,6 +33,7 @@ from arvo_temporal.temporal._bulk import (
     bulk_apply,
     cancel_operation,
     operator_operation,
+    redrive_operation,
 )
 from arvo_temporal.temporal._event_template import EventTemplate
 from arvo_temporal.temporal._models import OperatorRequest
@@ -122,6 +123,22 @@ def add_operate_commands(
         parser.add_argument("--reason", default="", help="why (kept in the execution's history)")
         _add_identity(parser)
         add_connection_options(parser)
+    redrive = command(
+        "redrive",
+        "bring a failed execution (a machine error) back from its last good record on the code "
+        "deployed now, or with --query every failed one it selects",
+        cmd_redrive,
+    )
+    _add_target(redrive, verb="redrive")
+    redrive.add_argument(
+        "--skip-event",
+        metavar="EVENT_ID",
+        help="leave out the event that failed it (its id, as the failure names it) instead of "
+        "applying it again; one execution only",
+    )
+    redrive.add_argument("--reason", default="", help="why (kept in the memo and summary)")
+    _add_identity(redrive)
+    add_connection_options(redrive)
     _add_schedule_commands(command, add_connection_options)
 
 
@@ -199,6 +216,33 @@ async def _operator_command(args: argparse.Namespace, io: Io, verb: str, update:
             "status": outcome.status.status,
             "inbox": outcome.status.inbox,
             "paused": outcome.status.paused.model_dump() if outcome.status.paused else None,
+        }
+    )
+    return 0
+
+
+async def cmd_redrive(args: argparse.Namespace, io: Io) -> int:
+    _one_target(args)
+    args.identity = args.identity or env_text(io.env, "ARVO_OPERATOR") or "arvo-temporal"
+    if args.query is not None:
+        if args.skip_event is not None:
+            raise CommandError(
+                "--skip-event names one execution's failing event: give an ID, not --query",
+                code=EXIT_USAGE,
+            )
+        operation = redrive_operation(identity=args.identity, reason=args.reason)
+        return await _bulk(args, io, "redrive", operation)
+    async with execution(args, io) as (client, subject):
+        outcome = await client.redrive(
+            subject, skip_event=args.skip_event, identity=args.identity, reason=args.reason
+        )
+    io.emit(
+        {
+            "workflow_id": outcome.workflow_id,
+            "changed": outcome.changed,
+            "run_id": outcome.run_id,
+            "failed_run_id": outcome.failed_run_id,
+            "skipped_event": outcome.skipped_event,
         }
     )
     return 0

@@ -25,6 +25,8 @@ from arvo_temporal.temporal._bulk import (
     ItemOutcome,
     bulk_apply,
     cancel_operation,
+    operator_operation,
+    redrive_operation,
 )
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._devserver import DevServer, DevServerError
@@ -34,10 +36,14 @@ from arvo_temporal.temporal._models import (
     ExecutionStatusView,
     ExecutionSummary,
     OpenRequest,
+    OperatorOutcome,
+    PauseInfo,
+    RedriveInfo,
     WaitOutcome,
 )
 from arvo_temporal.temporal._observing import ExecutionListing, HumanTask
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter
+from arvo_temporal.temporal._redrive import RedriveOutcome
 from arvo_temporal.temporal._replay import load_history, replay_history
 from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport, replay_recent
 from arvo_temporal.temporal._scheduled_start import ArvoScheduledStart
@@ -69,7 +75,11 @@ __all__ = [
     "HumanTask",
     "ItemOutcome",
     "OpenRequest",
+    "OperatorOutcome",
     "OrchestratorSpec",
+    "PauseInfo",
+    "RedriveInfo",
+    "RedriveOutcome",
     "ReplayFailure",
     "ReplayGateReport",
     "ResumableSpec",
@@ -82,6 +92,8 @@ __all__ = [
     "cancel_operation",
     "create_worker",
     "load_history",
+    "operator_operation",
+    "redrive_operation",
     "register_search_attributes",
     "replay_history",
     "replay_recent",

@@ -27,6 +27,7 @@ from arvo_temporal.temporal._cascade import cancel_descendants
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._models import OperatorRequest
 from arvo_temporal.temporal._operator_updates import send_operator_update
+from arvo_temporal.temporal._redrive import redrive_execution
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -38,6 +39,7 @@ __all__ = [
     "bulk_apply",
     "cancel_operation",
     "operator_operation",
+    "redrive_operation",
 ]
 
 DEFAULT_CONCURRENCY = 8
@@ -209,3 +211,17 @@ def operator_operation(update: str, request: OperatorRequest) -> BulkOperation:
         return ItemOutcome.DONE if outcome.changed else ItemOutcome.UNCHANGED
 
     return apply
+
+
+def redrive_operation(*, identity: str, reason: str = "") -> BulkOperation:
+    """Redrive each failed execution (``ArvoTemporalClient.redrive``); one redriven before is
+    ``UNCHANGED``, one that did not fail is a failure naming how it ended. (Skipping the
+    failing event is for one execution at a time: each has its own.)"""
+
+    async def redrive(client: ArvoTemporalClient, target: BulkTarget) -> ItemOutcome:
+        outcome = await redrive_execution(
+            client.temporal, target.workflow_id, identity=identity, reason=reason
+        )
+        return ItemOutcome.DONE if outcome.changed else ItemOutcome.UNCHANGED
+
+    return redrive

@@ -74,6 +74,7 @@ from arvo_temporal.temporal._observing import (
 )
 from arvo_temporal.temporal._operator_updates import send_operator_update
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
+from arvo_temporal.temporal._redrive import RedriveOutcome, redrive_execution
 from arvo_temporal.temporal._workflow import (
     DELIVER_UPDATE,
     EXECUTE_UPDATE,
@@ -484,6 +485,33 @@ class ArvoTemporalClient:
             ExecutionNotFoundError: no execution for the subject.
         """
         return await self._operator_update(RESUME_UPDATE, subject, reason, identity)
+
+    async def redrive(
+        self,
+        subject: str,
+        *,
+        skip_event: str | None = None,
+        identity: str = "arvo-temporal",
+        reason: str = "",
+    ) -> RedriveOutcome:
+        """Bring a failed execution (a machine error) back from its last good record, in the
+        same subject with its de-dup window, applying the event that failed again (or skipping
+        ``skip_event``) on the machine code the workers run now
+        (arvo_temporal/temporal/_redrive.py). The status query, the memo and the run's summary
+        say who redrove it, when and from which failed run. Redriving again changes nothing.
+
+        Raises:
+            OperationRefusedError: it did not fail (running, done, cancelled, rejected …), or
+                ``skip_event`` is not the event that failed it.
+            ExecutionNotFoundError: no execution for the subject.
+        """
+        return await redrive_execution(
+            self.temporal,
+            workflow_id_for(subject),
+            skip_event=skip_event,
+            identity=identity,
+            reason=reason,
+        )
 
     async def _operator_update(
         self, name: str, subject: str, reason: str, identity: str

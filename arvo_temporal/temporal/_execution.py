@@ -34,6 +34,7 @@ from arvo_temporal.temporal._models import (
     OpenRequest,
     PauseInfo,
     PendingTimer,
+    RedrivePoint,
     WorkflowInput,
 )
 
@@ -96,6 +97,9 @@ class ExecutionState:
         self.dead_letter_count = carried.dead_letter_count
         self.paused: PauseInfo | None = carried.paused
         self.held_arrivals: dict[str, float] = dict(carried.held_arrivals)
+        self.redriven = carried.redriven
+        self.failed_from: RedrivePoint | None = None
+        """Set when a step failed the machine: what a redrive starts again from."""
         # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
         self._published: ExecutionStatus = self.shown_status if carried.record else "active"
         self.machine: ArvoMachine | None = None
@@ -341,6 +345,7 @@ class ExecutionState:
             context=context_summary(self._context()),
             open_requests=list(self.open_requests),
             paused=self.paused,
+            redriven=self.redriven,
         )
 
     def summary(self) -> ExecutionSummary:
@@ -386,5 +391,31 @@ class ExecutionState:
                 open_requests=self.open_requests,
                 paused=self.paused,
                 held_arrivals=self.held_arrivals,
+                redriven=self.redriven,
             ),
+        )
+
+    def redrive_from(self, inbox: ExecutionInbox) -> CarriedState | None:
+        """What a redrive's new run starts with, once a step failed the machine: the record
+        before that step, the failing event first in the inbox (then the events accepted but
+        never applied), the de-dup window without the failing event. Not the stored answers
+        (they are the bulk of what continue-as-new carries; a repeated ``execute`` of an
+        older event gets an empty answer, as when its answer ages out). None when the
+        execution did not fail in a step."""
+        point = self.failed_from
+        if point is None:
+            return None
+        failing = [point.event] if point.event is not None else []
+        failing_id = point.event.id if point.event is not None else None
+        return CarriedState(
+            record=point.record,
+            inbox=[*failing, *(event for event in inbox if event.id != failing_id)],
+            seen=[event_id for event_id in inbox.seen if event_id != failing_id],
+            rejections=inbox.rejections,
+            processed=self.processed - len(failing),
+            runs=self.runs + 1,
+            dead_letters=self.dead_letters,
+            dead_letter_count=self.dead_letter_count,
+            open_requests=self.open_requests,
+            redriven=self.redriven,
         )

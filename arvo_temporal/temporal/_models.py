@@ -29,6 +29,8 @@ __all__ = [
     "Outgoing",
     "PauseInfo",
     "PendingTimer",
+    "RedriveInfo",
+    "RedrivePoint",
     "Rejection",
     "StoredOutcome",
     "WaitOutcome",
@@ -110,6 +112,17 @@ class PauseInfo(_Frozen):
     reason: str
 
 
+class RedriveInfo(_Frozen):
+    """When (epoch ms), by whom and why a failed execution was redriven, from which failed run,
+    and the failing event it skipped, if any."""
+
+    at_ms: float
+    identity: str
+    reason: str = ""
+    from_run_id: str
+    skipped_event: str | None = None
+
+
 class CarriedState(_Frozen):
     """Everything a run hands to the next one on continue-as-new (``handler_requests``: events
     for handlers emitted while the run drained, started by the next run)."""
@@ -131,6 +144,15 @@ class CarriedState(_Frozen):
     held_arrivals: dict[str, float] = Field(default_factory=dict)
     """Workflow time (epoch ms) each event held by a pause arrived, so that on resume the held
     events and the timers that fell due meanwhile are applied in the order they happened."""
+    redriven: RedriveInfo | None = None
+
+
+class RedrivePoint(_Frozen):
+    """Where a failed execution can come back from: the record before the step that failed the
+    machine and the event that step applied (None for a timer: the record still has it)."""
+
+    record: MachineMemoryRecord | None = None
+    event: ArvoEvent | None = None
 
 
 class WorkflowInput(_Frozen):
@@ -251,6 +273,8 @@ class ExecutionStatusView(_Frozen):
     """Events sent to a person or another system that still wait for a reply (oldest first)."""
     paused: PauseInfo | None = None
     """Who paused the execution, when and why, while it is paused (``status`` is ``paused``)."""
+    redriven: RedriveInfo | None = None
+    """The last redrive of this execution, if it was redriven after a failure."""
 
 
 class WaitRequest(_Frozen):

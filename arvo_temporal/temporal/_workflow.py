@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         UnknownStateError,
     )
     from arvo_temporal.events import ArvoEvent
+    from arvo_temporal.orchestration.record import MachineMemoryRecord
     from arvo_temporal.orchestration.result import OrchestratorResult
     from arvo_temporal.orchestration.resumable_step import (
         ResumableSettings,
@@ -85,6 +86,7 @@ with workflow.unsafe.imports_passed_through():
         OperatorRequest,
         Outgoing,
         PauseInfo,
+        RedrivePoint,
         Rejection,
         StoredOutcome,
         WaitOutcome,
@@ -524,9 +526,17 @@ class ArvoMachineWorkflow:
             )
         summary = self._state.summary()
         if summary.status in ("failed", "rejected"):
+            details: dict[str, Any] = {"status": summary.status, "error": summary.error}
+            redrive = self._state.redrive_from(self._inbox)
+            if redrive is not None:  # what ArvoTemporalClient.redrive starts again from
+                details["redrive"] = WorkflowInput(
+                    orchestrator=input.orchestrator, subject=input.subject, carried=redrive
+                ).model_dump(mode="json", by_alias=True)
+                failing = self._state.failed_from
+                details["failing_event"] = failing.event.id if failing and failing.event else None
             raise ApplicationError(
                 summary.error or f"the execution {summary.status}",
-                {"status": summary.status, "error": summary.error},
+                details,
                 type=EXECUTION_FAILED if summary.status == "failed" else EXECUTION_REJECTED,
                 non_retryable=True,
             )
@@ -628,6 +638,7 @@ class ArvoMachineWorkflow:
 
     async def _apply(self, event: ArvoEvent) -> None:
         settings, subject = self._require()
+        before = self._state.record
         try:
             if check_subject(event, settings.source) is None:
                 raise ConfigViolation(f"the subject does not belong to {settings.source}")
@@ -659,7 +670,16 @@ class ArvoMachineWorkflow:
             return
         self._state.processed += 1
         self._inbox.settle(event.id, StoredOutcome(result=result.result))
+        self._keep_redrive_point(result, before, event)
         await self._after_step(result)
+
+    def _keep_redrive_point(
+        self, result: StepResult, before: MachineMemoryRecord | None, event: ArvoEvent | None
+    ) -> None:
+        """A step that failed the machine: keep what it started from, for a redrive (plain
+        data, no command: runs recorded before redrive replay unchanged)."""
+        if result.record is not None and result.record.failed and not self._state.ended:
+            self._state.failed_from = RedrivePoint(record=before, event=event)
 
     async def _step_resumable(
         self, settings: ResumableSettings, subject: SubjectContent, event: ArvoEvent
@@ -698,6 +718,7 @@ class ArvoMachineWorkflow:
         settings, subject = self._require()
         assert isinstance(settings, OrchestratorSettings), "a resumable has no timers"
         assert self._state.record is not None
+        before = self._state.record
         result = step_timer(
             settings,
             record=self._state.record,
@@ -709,6 +730,7 @@ class ArvoMachineWorkflow:
         )
         if result.record is None:
             return False
+        self._keep_redrive_point(result, before, None)
         await self._after_step(result)
         return True
 
