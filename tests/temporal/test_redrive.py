@@ -5,6 +5,7 @@ from its last good record to done, in the same subject and de-dup window."""
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 
@@ -15,9 +16,11 @@ from arvo_temporal.errors import (
 )
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
+from arvo_temporal.temporal._arvo_query import restrict_to_arvo
 from arvo_temporal.temporal._search_attributes import ARVO_STATUS
 from tests.fixtures.operating import LAST_TICK, build_logbook, logbook_init, logbook_tick
 from tests.temporal.test_cli import cli
+from tests.temporal.waiting import eventually
 
 BROKEN = 13
 HOUR_MS = 3_600_000
@@ -109,3 +112,36 @@ async def test_redriving_an_execution_that_did_not_fail_is_refused(temporal_clie
             await client.result(init.subject)
         with pytest.raises(OperationRefusedError, match="it ended cancelled, not failed"):
             await client.redrive(init.subject)
+
+
+async def test_a_query_redrives_every_failed_execution_and_reports_the_rest(
+    temporal_server, temporal_client, task_queue
+):
+    opts = ["--address", temporal_server.target, "--task-queue", task_queue]
+    failed = [await failed_execution(temporal_client, task_queue) for _ in range(2)]
+    async with build(temporal_client, task_queue, fixed=True) as client:
+        running = logbook_init()
+        await client.execute(running)
+        query = f"TaskQueue = '{task_queue}'"
+
+        async def all_listed() -> bool:
+            count = await client.temporal.count_workflows(restrict_to_arvo(query))
+            return count.count == 3
+
+        await eventually(all_listed, "the three executions in visibility")
+        bulk = await cli("redrive", "--query", query, "--identity", "erin", *opts)
+        running_id = client.workflow_id(running.subject)
+        summary = {
+            "operation": "redrive",
+            "total": 3,
+            "done": 2,
+            "unchanged": 0,
+            "failed": {running_id: f"cannot redrive execution {running_id}: it is running, not "
+                "failed"},
+        }
+        assert bulk.code == 1 and json.loads(bulk.out) == summary
+        again = await cli("redrive", "--query", query, "--identity", "erin", *opts)
+        assert json.loads(again.out) == summary | {"unchanged": 2}
+        for _, init, _, _ in failed:
+            await client.send(logbook_tick(init, LAST_TICK))
+            assert await client.result(init.subject) == {"seen": [1, BROKEN, LAST_TICK]}
