@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+)
 
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
 
 __all__ = [
+    "MAX_IDENTITY_CHARS",
+    "MAX_REASON_CHARS",
     "CancelOwnRun",
     "CarriedState",
     "DeadLettered",
@@ -41,6 +50,20 @@ __all__ = [
 ExecutionStatus = Literal["pending", "active", "paused", "done", "failed", "cancelled", "rejected"]
 """``paused`` is an active execution an operator paused: shown (status query, ``ArvoStatus``)
 but never the workflow's own status, which stays ``active`` underneath."""
+
+
+MAX_IDENTITY_CHARS = 200
+MAX_REASON_CHARS = 1000
+
+
+def _cut_to(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda value: value[:limit] if isinstance(value, str) else value)
+
+
+OperatorName = Annotated[str, _cut_to(MAX_IDENTITY_CHARS)]
+OperatorReason = Annotated[str, _cut_to(MAX_REASON_CHARS)]
+"""Operator identities and reasons, cut to a bounded length: they ride in the execution's state
+(carried on continue-as-new), its memo and its summary, none of which may grow without bound."""
 
 
 class _Frozen(BaseModel):
@@ -108,8 +131,8 @@ class PauseInfo(_Frozen):
     """Who paused an execution, when (workflow time, epoch ms) and why."""
 
     since_ms: float
-    identity: str
-    reason: str
+    identity: OperatorName
+    reason: OperatorReason
 
 
 class RedriveInfo(_Frozen):
@@ -117,8 +140,8 @@ class RedriveInfo(_Frozen):
     and the failing event it skipped, if any."""
 
     at_ms: float
-    identity: str
-    reason: str = ""
+    identity: OperatorName
+    reason: OperatorReason = ""
     from_run_id: str
     skipped_event: str | None = None
 
@@ -309,8 +332,8 @@ class OperatorRequest(_Frozen):
     """An operator's ``arvo_pause`` / ``arvo_resume`` update: who asks and why (the update in
     the history, with these fields, is the audit trace)."""
 
-    identity: str = "arvo-temporal"
-    reason: str = ""
+    identity: OperatorName = "arvo-temporal"
+    reason: OperatorReason = ""
 
 
 class OperatorOutcome(_Frozen):

@@ -137,8 +137,8 @@ async def redrive_execution(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=_attributes(description),
             memo={**(await description.memo()), "redriven": info.model_dump(mode="json")},
-            static_summary=f"redriven by {identity} from failed run {run_id}",
-            static_details=_details(info, reason),
+            static_summary=f"redriven by {info.identity} from failed run {run_id}",
+            static_details=_details(info),
         )
     except WorkflowAlreadyStartedError:
         return await redrive_execution(temporal, workflow_id, identity=identity, reason=reason)
@@ -193,7 +193,7 @@ def _attributes(description: WorkflowExecutionDescription) -> TypedSearchAttribu
     return TypedSearchAttributes(pairs)
 
 
-def _details(info: RedriveInfo, reason: str) -> str:
+def _details(info: RedriveInfo) -> str:
     skipped = f"; skipped event `{info.skipped_event}`" if info.skipped_event else ""
-    why = f"\n\nreason: {reason}" if reason else ""
+    why = f"\n\nreason: {info.reason}" if info.reason else ""
     return f"redriven by {info.identity} from failed run `{info.from_run_id}`{skipped}{why}"

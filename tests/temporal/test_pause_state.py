@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arvo_temporal.temporal._inbox import ExecutionInbox
-from arvo_temporal.temporal._models import PauseInfo
+from arvo_temporal.temporal._models import (
+    MAX_IDENTITY_CHARS,
+    MAX_REASON_CHARS,
+    OperatorRequest,
+    PauseInfo,
+    RedriveInfo,
+)
 from tests.temporal.test_execution_state import record, state_with
 
 PAUSE = PauseInfo(since_ms=1000.0, identity="alice", reason="incident")
@@ -64,3 +70,12 @@ def test_release_follows_what_happened_first(arrivals, due):
     names = [f"e{n}" for n in range(len(arrivals))]
     first_later = next((n for n, at in enumerate(arrivals) if at > due), len(arrivals))
     assert order == [*names[:first_later], "timer", *names[first_later:]]
+
+
+@given(identity=st.text(max_size=5000), reason=st.text(max_size=5000))
+def test_operator_names_and_reasons_are_bounded(identity, reason):
+    request = OperatorRequest(identity=identity, reason=reason)
+    assert request.identity == identity[:MAX_IDENTITY_CHARS]
+    assert request.reason == reason[:MAX_REASON_CHARS]
+    info = RedriveInfo(at_ms=0.0, identity=identity, reason=reason, from_run_id="r")
+    assert len(info.identity) <= MAX_IDENTITY_CHARS and len(info.reason) <= MAX_REASON_CHARS
