@@ -39,6 +39,7 @@ __all__ = [
     "ENDING_FAILURES",
     "EXECUTION_FAILED",
     "EXECUTION_REJECTED",
+    "OPERATION_UNCHANGED",
     "RETRYABLE_TYPES",
     "VIOLATION_TYPES",
     "error_from_failure",
@@ -49,6 +50,10 @@ __all__ = [
 CONTINUING_AS_NEW = "ExecutionContinuingAsNew"
 EXECUTION_FAILED = "ExecutionFailed"
 EXECUTION_REJECTED = "ExecutionRejected"
+OPERATION_UNCHANGED = "OperationUnchanged"
+"""An operator update whose effect is in place already (pausing a paused execution): refused by
+its validator, which costs no history event, with the status view as details; the client
+answers ``changed=False`` from it."""
 ENDING_FAILURES = frozenset({EXECUTION_FAILED, EXECUTION_REJECTED})
 """Types of the failure a run ends with when its machine failed or no event started it, so the
 Temporal run status (FAILED) agrees with ``ArvoStatus``; details carry ``status`` and ``error``."""

@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.errors import ExecutionNotFoundError, OperationRefusedError
-from arvo_temporal.temporal._errors import error_from_failure
-from arvo_temporal.temporal._models import OperatorOutcome, OperatorRequest
+from arvo_temporal.temporal._errors import OPERATION_UNCHANGED, error_from_failure
+from arvo_temporal.temporal._models import ExecutionStatusView, OperatorOutcome, OperatorRequest
 
 __all__ = ["send_operator_update"]
 
@@ -43,6 +43,9 @@ async def send_operator_update(
         return outcome
     except WorkflowUpdateFailedError as error:
         cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == OPERATION_UNCHANGED:
+            view = cause.details[0] if cause.details else {}
+            return OperatorOutcome(changed=False, status=ExecutionStatusView.model_validate(view))
         if isinstance(cause, ApplicationError):
             raise error_from_failure(cause) from None
         raise

@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         CONTINUING_AS_NEW,
         EXECUTION_FAILED,
         EXECUTION_REJECTED,
+        OPERATION_UNCHANGED,
         VIOLATION_TYPES,
         failure_for,
         failure_type,
@@ -416,6 +417,8 @@ class ArvoMachineWorkflow:
     @pause.validator
     def _validate_pause(self, request: OperatorRequest) -> None:
         self._refuse_when_ended("pause")
+        if self._state.paused is not None:
+            self._unchanged("paused already")
 
     @workflow.update(name=RESUME_UPDATE)
     def resume(self, request: OperatorRequest) -> OperatorOutcome:
@@ -433,6 +436,12 @@ class ArvoMachineWorkflow:
     @resume.validator
     def _validate_resume(self, request: OperatorRequest) -> None:
         self._refuse_when_ended("resume")
+        if self._state.paused is None:
+            self._unchanged("not paused")
+
+    def _unchanged(self, why: str) -> None:
+        """A retried or repeated request: answered from the validator, no history event."""
+        raise ApplicationError(why, self.status().model_dump(mode="json"), type=OPERATION_UNCHANGED)
 
     def _refuse_when_ended(self, action: str) -> None:
         state = self._state

@@ -42,6 +42,11 @@ async def _arvo_status(client: ArvoTemporalClient, subject: str) -> str | None:
     return description.typed_search_attributes.get(ARVO_STATUS)
 
 
+async def _history_length(client: ArvoTemporalClient, subject: str) -> int:
+    handle = client.temporal.get_workflow_handle(client.workflow_id(subject))
+    return len((await handle.fetch_history()).events)
+
+
 async def _closed(client: ArvoTemporalClient, subject: str) -> None:
     handle = client.temporal.get_workflow_handle(client.workflow_id(subject))
 
@@ -59,7 +64,10 @@ async def test_events_and_a_timer_due_during_a_pause_apply_in_order_on_resume(se
     assert paused.changed and paused.status.status == "paused"
     assert paused.status.paused is not None and paused.status.paused.identity == "alice"
     assert paused.status.paused.reason == "incident 42"
-    assert (await client.pause(init.subject, identity="alice")).changed is False  # one effect
+    before = await _history_length(client, init.subject)
+    again = await client.pause(init.subject, identity="alice")
+    assert again.changed is False and again.status.status == "paused"  # one effect
+    assert await _history_length(client, init.subject) == before, "refused by the validator"
 
     await client.send(logbook_tick(init, 1))
     await client.send(logbook_tick(init, 2))
