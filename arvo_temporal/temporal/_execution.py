@@ -288,6 +288,7 @@ class ExecutionState:
             tags=list(configuration.tags),
             context=context_summary(self._context()),
             open_requests=list(self.open_requests),
+            execution_units=self.record.execution_units if self.record else 0.0,
         )
 
     def summary(self) -> ExecutionSummary:

@@ -230,6 +230,8 @@ class ExecutionStatusView(_Frozen):
     """The machine context as compact JSON, cut to a few hundred characters."""
     open_requests: list[OpenRequest] = Field(default_factory=list)
     """Events sent to a person or another system that still wait for a reply (oldest first)."""
+    execution_units: float = 0.0
+    """Arvo's cost figure summed over the events the execution consumed and emitted."""
 
 
 class WaitRequest(_Frozen):
