@@ -27,6 +27,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -236,9 +237,9 @@ class ArvoTemporalClient:
         check_event(event, max_bytes=self.max_event_bytes)
         content, workflow_id = parse_target(event)
         if is_init_event(event, content):
-            # Signal-with-start: durable at once, with or without a worker.
+            # Started with the init in its input: durable at once, with or without a worker.
             return await self._bounded(
-                lambda: deliver_event(self.temporal, event, task_queue=self.task_queue),
+                lambda: self._start_with(event, content, workflow_id),
                 workflow_id=workflow_id,
                 wait=wait,
             )
@@ -249,6 +250,20 @@ class ArvoTemporalClient:
             return workflow_id
 
         return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
+
+    async def _start_with(self, event: ArvoEvent, content: Any, workflow_id: str) -> str:
+        """Start the execution with its init in the start input (no signal event beside the
+        start); an execution that exists already gets the event as any other send (a running
+        one applies it once, a finished one raises ``ExecutionClosedError``)."""
+        options = start_options(event, content, task_queue=self.task_queue)
+        options["arg"] = options["arg"].model_copy(update={"init": event})
+        options["id_conflict_policy"] = WorkflowIDConflictPolicy.FAIL
+        try:
+            await self.temporal.start_workflow(**options)
+        except WorkflowAlreadyStartedError:
+            async with self._lanes.lane(workflow_id):
+                await self._deliver(event, workflow_id)
+        return workflow_id
 
     async def _deliver(self, event: ArvoEvent, workflow_id: str) -> None:
         """Deliver to a running execution as an update accepted by its worker (it never races

@@ -123,6 +123,9 @@ class WorkflowInput(_Frozen):
     orchestrator: str
     subject: str
     carried: CarriedState | None = None
+    init: ArvoEvent | None = None
+    """The init event, when the client started the execution with it (one history event
+    fewer than signal-with-start); applied like a signalled one."""
 
 
 class ExecutionSummary(_Frozen):

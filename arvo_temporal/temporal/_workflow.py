@@ -211,6 +211,8 @@ class ArvoMachineWorkflow:
         self._local_in_flight = 0
         self._published_units = 0.0
         self._carried_handlers = list(carried.handler_requests) if carried else []
+        if input.init is not None:
+            self.arvo_event(input.init)  # started with its init: as if signalled first
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
