@@ -501,12 +501,21 @@ class ArvoTemporalClient:
         domain: str | None = None,
         limit: int = 100,
         rpc_timeout: timedelta | None = None,
+        unanswered: list[tuple[str, str]] | None = None,
     ) -> list[HumanTask]:
         """Requests sent to a person or another system (events into a non-default domain,
-        ``domain`` when given) that still wait for a reply, oldest first. Answered by each
-        execution's ``status`` query, so a worker must be running (``rpc_timeout`` bounds the
-        wait for one)."""
-        return await open_tasks(self.temporal, domain=domain, limit=limit, rpc_timeout=rpc_timeout)
+        ``domain`` when given) that still wait for a reply, in executions on this client's task
+        queue, oldest first. Answered by each execution's ``status`` query, so a worker must be
+        running (``rpc_timeout`` bounds the wait for one); executions that do not answer are
+        left out and listed in ``unanswered`` (id, reason) when given."""
+        return await open_tasks(
+            self.temporal,
+            domain=domain,
+            limit=limit,
+            rpc_timeout=rpc_timeout,
+            task_queue=self.task_queue,
+            unanswered=unanswered,
+        )
 
     async def wait_for(
         self,
