@@ -9,6 +9,12 @@ an SDK a new span id is minted in the same trace.
 Which provider is used: an explicit ``tracer_provider`` argument, else the one installed with
 :func:`use_tracer_provider` for the current context (tests use this so nothing leaks into other
 tests), else OpenTelemetry's global provider.
+
+When that provider is OpenTelemetry's no-op (no SDK installed, the common case in process), a
+span would be a ``NonRecordingSpan`` carrying its parent's context and nothing else. The helpers
+then skip the tracer and make only that parent current, which gives the same trace headers on
+produced events for a fraction of the cost: opening the eleven no-op spans of one calculator
+execution took about a fifth of its time (BENCHMARKS.md, in-process orchestrator).
 """
 
 from __future__ import annotations
@@ -20,7 +26,15 @@ from typing import Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    NoOpTracerProvider,
+    ProxyTracerProvider,
+    Span,
+    SpanKind,
+    Tracer,
+    TracerProvider,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -67,6 +81,27 @@ def get_tracer(tracer_provider: TracerProvider | None = None) -> Tracer:
     return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
 
 
+def _records_spans(tracer_provider: TracerProvider | None) -> bool:
+    """False when spans would go to OpenTelemetry's no-op provider (explicitly, or because no
+    global provider is installed: the API then hands out a proxy of the no-op tracer)."""
+    provider = tracer_provider if tracer_provider is not None else _PROVIDER.get()
+    if provider is None:
+        provider = trace.get_tracer_provider()
+    return not isinstance(provider, (NoOpTracerProvider, ProxyTracerProvider))
+
+
+def _as_current(span: Span) -> Iterator[Span]:
+    """Make ``span`` current for the body, as ``use_span`` does (no recording to do)."""
+    if trace.get_current_span() is span:
+        yield span
+        return
+    token = otel_context.attach(trace.set_span_in_context(span))
+    try:
+        yield span
+    finally:
+        otel_context.detach(token)
+
+
 def _parent_context(
     event: ArvoEvent, inherit_from: Literal["EVENT", "CONTEXT"]
 ) -> otel_context.Context:
@@ -99,6 +134,14 @@ def execution_span(
     ``attributes`` are applied last and may override it). An exception escaping the body is
     recorded and sets the status to ERROR, then propagates.
     """
+    if not _records_spans(tracer_provider):
+        # What the no-op tracer would start: the parent's span itself when it is non-recording,
+        # else a non-recording span with the parent's context.
+        parent = trace.get_current_span(_parent_context(event, inherit_from))
+        if not isinstance(parent, NonRecordingSpan):
+            parent = NonRecordingSpan(parent.get_span_context())
+        yield from _as_current(parent)
+        return
     initial: dict[str, AttributeValue] = {
         ARVO_SPAN_KIND: _ARVO_KIND_BY_OTEL_KIND.get(kind, "INTERNAL"),
         OPENINFERENCE_SPAN_KIND: "CHAIN",
@@ -127,6 +170,12 @@ def child_span(
 ) -> Iterator[Span]:
     """An INTERNAL span under the current one (lock, read, machine run, event creation, write).
     Exceptions are recorded and re-raised like in :func:`execution_span`."""
+    if not _records_spans(tracer_provider):
+        current = trace.get_current_span()
+        if isinstance(current, NonRecordingSpan):
+            # The no-op tracer would start this very span again: nothing changes.
+            yield current
+            return
     with get_tracer(tracer_provider).start_as_current_span(
         name, kind=SpanKind.INTERNAL, attributes=dict(attributes or {})
     ) as span:
@@ -143,6 +192,8 @@ def current_trace_headers() -> tuple[str | None, str | None]:
 
 def set_emittable_attributes(span: Span, events: Sequence[ArvoEvent]) -> None:
     """Describe produced events on the span as ``emittables.<i>.<otel attribute>``."""
+    if not span.is_recording():
+        return
     for index, event in enumerate(events):
         for key, value in event.otel_attributes.items():
             span.set_attribute(f"emittables.{index}.{key}", value)
