@@ -84,19 +84,33 @@ _TIME_PATTERN = re.compile(
 )
 _URI_FIELDS = ("source", "subject", "to", "redirectto", "dataschema")
 _OPTIONAL_TEXT = ("accesscontrol", "traceparent", "tracestate", "parentid")
+_REQUIRED_TEXT = ("id", "source", "type", "subject")
+_NULLABLE_TEXT = ("dataschema", "to", "redirectto", *_OPTIONAL_TEXT)
 
 
 class _NotJson(ValueError):
-    pass
+    """A value without a JSON form; ``steps`` collects the path to it as the error unwinds."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.steps: list[str] = []
+
+    def located(self, root: str) -> str:
+        return f"{root}{''.join(reversed(self.steps))}: {self.problem}"
 
 
-def _clean_json(value: Any, path: str) -> Any:
+_JSON_LEAVES = (str, bool, int, type(None))
+
+
+def _clean_json(value: Any) -> Any:
     """A deep copy of ``value`` as JavaScript's JSON round trip would give it.
 
     NaN and infinities become null (``JSON.stringify`` prints them so); anything that has no
-    JSON form is refused with the path to it.
+    JSON form is refused with the path to it (built only on failure: every event's data passes
+    here, and naming each key on the way down cost more than the copy).
     """
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, _JSON_LEAVES):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
@@ -104,12 +118,23 @@ def _clean_json(value: Any, path: str) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise _NotJson(f"{path}: object keys must be strings, got {key!r}")
-            out[key] = _clean_json(item, f"{path}.{key}")
+                raise _NotJson(f"object keys must be strings, got {key!r}")
+            try:
+                out[key] = item if type(item) is str else _clean_json(item)
+            except _NotJson as problem:
+                problem.steps.append(f".{key}")
+                raise
         return out
     if isinstance(value, (list, tuple)):
-        return [_clean_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    raise _NotJson(f"{path}: {type(value).__name__} has no JSON representation")
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(_clean_json(item))
+            except _NotJson as problem:
+                problem.steps.append(f"[{index}]")
+                raise
+        return items
+    raise _NotJson(f"{type(value).__name__} has no JSON representation")
 
 
 def _copy_json(value: Any) -> Any:
@@ -133,21 +158,33 @@ def _check_time(value: Any) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _validate_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Check every field as Arvo's constructor does; return clean values or raise, naming all."""
+def _validate_fields(
+    raw: Mapping[str, Any], extensions: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check every field as Arvo's constructor does; return clean values or raise, naming all.
+
+    Keys outside Arvo's 17 are custom extensions, and so is the content of an ``extensions``
+    mapping (in ``raw`` or given apart by ``create_arvo_event``). The result has exactly the
+    model's fields, each of its declared type (what ``ArvoEvent._from_checked`` relies on).
+    """
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    extensions: dict[str, Any] = {}
+    values: dict[str, Any]
+    collected: dict[str, Any] = {}
+    if raw.keys() <= _ALL_KEYS:
+        values = dict(raw)
+    else:
+        values = {}
+        for key, value in raw.items():
+            if key in _ALL_KEYS:
+                values[key] = value
+            elif key == "extensions" and isinstance(value, Mapping):
+                collected.update(value)
+            else:
+                collected[key] = value
+    if extensions:
+        collected.update(extensions)
 
-    for key, value in raw.items():
-        if key in _ALL_KEYS:
-            values[key] = value
-        elif key == "extensions" and isinstance(value, Mapping):
-            extensions.update(value)
-        else:
-            extensions[key] = value
-
-    for key in ("id", "source", "type", "subject"):
+    for key in _REQUIRED_TEXT:
         value = values.get(key)
         if not isinstance(value, str) or not value:
             errors[key] = "is required and must be a non-empty string"
@@ -161,36 +198,39 @@ def _validate_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         )
 
     content_type = values.setdefault("datacontenttype", ARVO_DATA_CONTENT_TYPE)
-    if not isinstance(content_type, str) or (
-        "application/cloudevents+json" not in content_type
-        and "application/json" not in content_type
+    if content_type != ARVO_DATA_CONTENT_TYPE and (
+        not isinstance(content_type, str)
+        or (
+            "application/cloudevents+json" not in content_type
+            and "application/json" not in content_type
+        )
     ):
         errors["datacontenttype"] = (
             "must contain 'application/cloudevents+json' or 'application/json'"
         )
 
-    for key in ("dataschema", "to", "redirectto", *_OPTIONAL_TEXT, "executionunits", "domain"):
-        values.setdefault(key, None)
-    for key in ("dataschema", "to", "redirectto", *_OPTIONAL_TEXT):
-        value = values[key]
-        if value is not None and (not isinstance(value, str) or not value):
+    for key in _NULLABLE_TEXT:
+        value = values.get(key)
+        if value is None:
+            values[key] = None
+        elif not isinstance(value, str) or not value:
             errors[key] = "must be null or a non-empty string"
     for key in _URI_FIELDS:
         value = values.get(key)
         if (
-            key not in errors
+            value
             and isinstance(value, str)
-            and value
+            and key not in errors
             and not is_properly_encoded_uri(value)
         ):
             errors[key] = f"The {key} must be a properly encoded URI"
     if content_type == ARVO_DATA_CONTENT_TYPE and not values["to"] and "to" not in errors:
         errors["to"] = "The ArvoEvent must have a non-empty 'to' field"
 
-    units = values["executionunits"]
+    units = values.setdefault("executionunits", None)
     if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float))):
         errors["executionunits"] = "must be null or a number"
-    domain = values["domain"]
+    domain = values.setdefault("domain", None)
     if domain is not None and (not isinstance(domain, str) or not _DOMAIN_PATTERN.match(domain)):
         errors["domain"] = "must be null or match ^[a-z0-9.]+$"
 
@@ -206,12 +246,12 @@ def _validate_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         errors["data"] = "must be a JSON object"
     else:
         try:
-            values["data"] = _clean_json(data, "data")
+            values["data"] = _clean_json(data)
         except _NotJson as problem:
-            errors["data"] = str(problem)
+            errors["data"] = problem.located("data")
 
     clean_extensions: dict[str, ExtensionValue] = {}
-    for key, value in extensions.items():
+    for key, value in collected.items():
         field = f"extensions.{key}"
         if not isinstance(key, str) or not _EXTENSION_KEY.match(key):
             errors[field] = "extension keys must match ^[a-z0-9]+$"
@@ -295,6 +335,24 @@ class ArvoEvent(BaseModel):
         if not isinstance(raw, Mapping):
             raise ArvoEventValidationError({"event": "must be a JSON object"})
         return _validate_fields(raw)
+
+    @classmethod
+    def _from_checked(cls, values: dict[str, Any]) -> ArvoEvent:
+        """The event for values ``_validate_fields`` returned, without pydantic's second pass.
+
+        Those values are already every field with its declared type, so validating them again
+        would only copy them; this builds the instance as pydantic's ``model_construct`` does
+        (field dict in declaration order, every field set, no extras or private attributes),
+        at a sixth of its cost. tests/wire/test_event_construction.py checks that the result
+        equals the validated model in every respect.
+        """
+        event = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(event, "__dict__", {name: values[name] for name in _FIELD_NAMES})
+        _set(event, "__pydantic_fields_set__", set(_FIELD_NAMES))
+        _set(event, "__pydantic_extra__", None)
+        _set(event, "__pydantic_private__", None)
+        return event
 
     @model_serializer(mode="plain")
     def _serialise(self) -> dict[str, Any]:
@@ -400,6 +458,9 @@ class ArvoEvent(BaseModel):
         }
 
 
+_FIELD_NAMES = tuple(ArvoEvent.model_fields)
+
+
 def _encode_optional(value: str | None) -> str | None:
     return encode_uri(value) if value is not None else None
 
@@ -475,31 +536,35 @@ def create_arvo_event(
     Raises:
         ArvoEventValidationError: naming every invalid field.
     """
-    if datacontenttype != ARVO_DATA_CONTENT_TYPE:
+    if datacontenttype != ARVO_DATA_CONTENT_TYPE and logger.isEnabledFor(logging.DEBUG):
         logger.debug("create_arvo_event: datacontenttype %r is not Arvo's", datacontenttype)
     try:
-        encoded = {
-            "source": encode_uri(source),
-            "subject": encode_uri(subject),
-            "to": encode_uri(to if to is not None else type),
-            "redirectto": _encode_optional(redirectto),
-            "dataschema": _encode_optional(dataschema),
-            "parentid": _encode_optional(parentid),
-        }
+        encoded_source = encode_uri(source)
+        encoded_subject = encode_uri(subject)
+        encoded_to = encode_uri(to if to is not None else type)
+        encoded_redirectto = _encode_optional(redirectto)
+        encoded_dataschema = _encode_optional(dataschema)
+        encoded_parentid = _encode_optional(parentid)
     except (ValueError, TypeError) as error:
         raise ArvoEventValidationError({"uri": str(error)}) from None
-    return ArvoEvent(
-        id=_resolve_id(id, id_clock),
-        specversion=specversion,
-        type=type,
-        datacontenttype=datacontenttype,
-        data=data,
-        time=time if time is not None else format_arvo_time(id_clock.now()),
-        accesscontrol=accesscontrol,
-        executionunits=executionunits,
-        traceparent=traceparent,
-        tracestate=tracestate,
-        domain=domain,
-        extensions=dict(extensions or {}),
-        **encoded,
-    )
+    fields: dict[str, Any] = {
+        "id": _resolve_id(id, id_clock),
+        "source": encoded_source,
+        "specversion": specversion,
+        "type": type,
+        "subject": encoded_subject,
+        "datacontenttype": datacontenttype,
+        "dataschema": encoded_dataschema,
+        "data": data,
+        # A datetime is formatted by the field check, which then has nothing to parse.
+        "time": time if time is not None else id_clock.now(),
+        "to": encoded_to,
+        "accesscontrol": accesscontrol,
+        "redirectto": encoded_redirectto,
+        "executionunits": executionunits,
+        "traceparent": traceparent,
+        "tracestate": tracestate,
+        "parentid": encoded_parentid,
+        "domain": domain,
+    }
+    return ArvoEvent._from_checked(_validate_fields(fields, extensions))
