@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from arvo_temporal._parsed_subjects import parsed_subject
 from arvo_temporal.contracts import PARENT_SUBJECT_KEY, error_to_data
 from arvo_temporal.domains import LOCAL, ORCHESTRATION_CONTEXT, DomainToken
 from arvo_temporal.engine import MachineExecutionEngine, MachineExecutionResult, TimerCapableEngine
@@ -41,7 +42,7 @@ from arvo_temporal.orchestration.emission import (
 from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord, RecordEvents
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.sources import IdClockSource
-from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
+from arvo_temporal.subject import SubjectContent
 
 if TYPE_CHECKING:
     from arvo_temporal.machine import ArvoMachine
@@ -217,7 +218,7 @@ def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
         ExecutionViolation: when the subject is not an orchestration subject.
     """
     try:
-        subject = ArvoOrchestrationSubject.parse(event.subject)
+        subject = parsed_subject(event.subject)
     except InvalidSubjectError:
         raise ExecutionViolation(
             f"Invalid event (id={event.id}) subject format. Expected an "
