@@ -31,6 +31,7 @@ from arvo_temporal.memory import MachineMemory
 from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.orchestration.step import (
+    UNOBSERVED,
     EmissionDomains,
     OrchestratorSettings,
     StepOutcome,
@@ -68,6 +69,12 @@ class _SpanPerPhase:
 
 
 _SPANS = _SpanPerPhase()
+
+
+def _child_span(name: str, tracing: bool) -> AbstractContextManager[object]:
+    """A child span when spans are recorded; otherwise nothing (``execute`` asks
+    ``telemetry.records_spans`` once instead of once per memory operation and phase)."""
+    return telemetry.child_span(name) if tracing else contextlib.nullcontext()
 
 
 class ArvoOrchestrator:
@@ -117,6 +124,7 @@ class ArvoOrchestrator:
             ViolationError: Config/Contract/Execution/TransactionViolation; nothing is written.
         """
         uri = self.registry.machines[0].self_contract.uri
+        tracing = telemetry.records_spans()
         with telemetry.execution_span(
             f"Orchestrator<{uri}>@{event.type}",
             event=event,
@@ -131,9 +139,13 @@ class ArvoOrchestrator:
             span.set_attribute(
                 "arvo.parsed.subject.orchestrator.version", subject.orchestrator.version
             )
-            acquired = await self._lock(event.subject) if self.requires_resource_locking else False
+            acquired = (
+                await self._lock(event.subject, tracing)
+                if self.requires_resource_locking
+                else False
+            )
             try:
-                record = await self._read(event.subject)
+                record = await self._read(event.subject, tracing)
                 traceparent, tracestate = telemetry.current_trace_headers()
                 outcome = step(
                     self.settings,
@@ -144,11 +156,11 @@ class ArvoOrchestrator:
                     traceparent=traceparent,
                     tracestate=tracestate,
                     now_ms=self.id_clock.now().timestamp() * 1000,
-                    observer=_SPANS,
+                    observer=_SPANS if tracing else UNOBSERVED,
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
-                    await self._write(event.subject, outcome.record, previous)
+                    await self._write(event.subject, outcome.record, previous, tracing)
                 status = outcome.record.status if outcome.record else None
                 span.set_attribute("arvo.orchestration.status", status or outcome.outcome.value)
                 span.set_attribute(
@@ -159,7 +171,7 @@ class ArvoOrchestrator:
                 return outcome.result
             finally:
                 if acquired:
-                    await self._unlock(event.subject)
+                    await self._unlock(event.subject, tracing)
 
     async def fire_due_timers(self, subject: str) -> OrchestratorResult:
         """Deliver every delayed transition (``after``) of ``subject`` that is due by the clock.
@@ -169,10 +181,11 @@ class ArvoOrchestrator:
         """
         parsed = check_subject_or_raise(subject, self.source)
         events = []
-        acquired = await self._lock(subject) if self.requires_resource_locking else False
+        tracing = telemetry.records_spans()
+        acquired = await self._lock(subject, tracing) if self.requires_resource_locking else False
         try:
             while True:
-                record = await self._read(subject)
+                record = await self._read(subject, tracing)
                 now_ms = self.id_clock.now().timestamp() * 1000
                 due = [
                     timer
@@ -191,15 +204,15 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is None:
                     break
-                await self._write(subject, outcome.record, record)
+                await self._write(subject, outcome.record, record, tracing)
                 events.extend(outcome.events)
         finally:
             if acquired:
-                await self._unlock(subject)
+                await self._unlock(subject, tracing)
         return OrchestratorResult.from_events(events)
 
-    async def _lock(self, subject: str) -> bool:
-        with telemetry.child_span("memory.lock"):
+    async def _lock(self, subject: str, tracing: bool) -> bool:
+        with _child_span("memory.lock", tracing):
             try:
                 acquired = await self.memory.lock(subject)
             except Exception as error:
@@ -216,8 +229,8 @@ class ArvoOrchestrator:
             )
         return True
 
-    async def _read(self, subject: str) -> MachineMemoryRecord | None:
-        with telemetry.child_span("memory.read"):
+    async def _read(self, subject: str, tracing: bool) -> MachineMemoryRecord | None:
+        with _child_span("memory.read", tracing):
             try:
                 return await self.memory.read(subject)
             except Exception as error:
@@ -227,9 +240,13 @@ class ArvoOrchestrator:
                 ) from error
 
     async def _write(
-        self, subject: str, record: MachineMemoryRecord, previous: MachineMemoryRecord | None
+        self,
+        subject: str,
+        record: MachineMemoryRecord,
+        previous: MachineMemoryRecord | None,
+        tracing: bool,
     ) -> None:
-        with telemetry.child_span("memory.write"):
+        with _child_span("memory.write", tracing):
             try:
                 await self.memory.write(subject, record, previous)
             except Exception as error:
@@ -238,9 +255,9 @@ class ArvoOrchestrator:
                     cause=TransactionCause.WRITE_MACHINE_MEMORY_FAILURE,
                 ) from error
 
-    async def _unlock(self, subject: str) -> None:
+    async def _unlock(self, subject: str, tracing: bool) -> None:
         # Tolerant on release (as Arvo's orchestrator is): the lock's TTL frees it if this fails.
-        with telemetry.child_span("memory.unlock"), contextlib.suppress(Exception):
+        with _child_span("memory.unlock", tracing), contextlib.suppress(Exception):
             await self.memory.unlock(subject)
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "execution_span",
     "get_tracer",
     "log_to_span",
+    "records_spans",
     "set_emittable_attributes",
     "use_tracer_provider",
 ]
@@ -81,9 +82,12 @@ def get_tracer(tracer_provider: TracerProvider | None = None) -> Tracer:
     return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
 
 
-def _records_spans(tracer_provider: TracerProvider | None) -> bool:
+def records_spans(tracer_provider: TracerProvider | None = None) -> bool:
     """False when spans would go to OpenTelemetry's no-op provider (explicitly, or because no
-    global provider is installed: the API then hands out a proxy of the no-op tracer)."""
+    global provider is installed: the API then hands out a proxy of the no-op tracer).
+
+    A driver that opens several child spans per call asks once and skips them all when False.
+    """
     provider = tracer_provider if tracer_provider is not None else _PROVIDER.get()
     if provider is None:
         provider = trace.get_tracer_provider()
@@ -134,7 +138,7 @@ def execution_span(
     ``attributes`` are applied last and may override it). An exception escaping the body is
     recorded and sets the status to ERROR, then propagates.
     """
-    if not _records_spans(tracer_provider):
+    if not records_spans(tracer_provider):
         # What the no-op tracer would start: the parent's span itself when it is non-recording,
         # else a non-recording span with the parent's context.
         parent = trace.get_current_span(_parent_context(event, inherit_from))
@@ -170,7 +174,7 @@ def child_span(
 ) -> Iterator[Span]:
     """An INTERNAL span under the current one (lock, read, machine run, event creation, write).
     Exceptions are recorded and re-raised like in :func:`execution_span`."""
-    if not _records_spans(tracer_provider):
+    if not records_spans(tracer_provider):
         current = trace.get_current_span()
         if isinstance(current, NonRecordingSpan):
             # The no-op tracer would start this very span again: nothing changes.

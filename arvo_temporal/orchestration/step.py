@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -264,8 +264,13 @@ def step(
         parent_subject = parent if isinstance(parent, str) and parent else None
         init_event_id = init_event_id or event.id
 
-    # The self contract for error events is known before resolution: all machines share it.
-    first = settings.registry.machines[0]
+    machine = settings.registry.resolve_subject(subject)
+    if machine is None:
+        raise ConfigViolation(
+            "Machine resolution failed: No machine found matching orchestrator "
+            f"name='{subject.orchestrator.name}' and "
+            f"version='{subject.orchestrator.version}'."
+        )
     ctx = EmissionContext(
         source=source,
         execution_units=settings.execution_units,
@@ -273,25 +278,13 @@ def step(
         subject=subject,
         parent_subject=parent_subject,
         init_event_id=init_event_id,
-        self_contract=first.self_contract,
-        service_contracts=first.service_contracts,
+        self_contract=machine.self_contract,
+        service_contracts=machine.service_contracts,
         id_clock=id_clock,
         traceparent=traceparent,
         tracestate=tracestate,
     )
     try:
-        machine = settings.registry.resolve_subject(subject)
-        if machine is None:
-            raise ConfigViolation(
-                "Machine resolution failed: No machine found matching orchestrator "
-                f"name='{subject.orchestrator.name}' and "
-                f"version='{subject.orchestrator.version}'."
-            )
-        ctx = replace(
-            ctx,
-            self_contract=machine.self_contract,
-            service_contracts=machine.service_contracts,
-        )
         machine.validate_input(event).raise_for_violation()
         with observer.phase("machine.run"):
             executed = settings.engine.execute(
