@@ -33,6 +33,7 @@ from arvo_temporal.statechart._tree import (
     RAISE,
     SCHEDULE,
     BoundAction,
+    MicrostepPlan,
     StateNode,
     Transition,
 )
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Step", "domain_of"]
 
 _EMPTY_HISTORY: Final[Mapping[str, tuple[str, ...]]] = {}
+_PLAN_LIMIT: Final = 256
 
 
 def domain_of(nodes: Sequence[StateNode], transition: Transition, targets: Sequence[int]) -> int:
@@ -152,24 +154,33 @@ class Step:
     def select(self, event: Event) -> list[Transition]:
         """Enabled transitions for ``event``: deepest states first, a parent only as a fallback,
         every region of a parallel state (§3 points 1 and 2)."""
-        args = ActionArgs(self.context, event)
-        return self._select(0, event["type"], args) or []
+        event_type = event["type"]
+        machine = self.machine
+        if not machine.unguarded(event_type):
+            return self._select(0, event_type, event) or []
+        # Without guards, selection depends only on the active states and the event type.
+        key = (self.config, event_type)
+        found = machine.selections.get(key)
+        if found is None:
+            found = self._select(0, event_type, event) or []
+            machine.remember_selection(key, found)
+        return found
 
-    def _select(self, index: int, event_type: str, args: ActionArgs) -> list[Transition] | None:
+    def _select(self, index: int, event_type: str, event: Event) -> list[Transition] | None:
         nodes = self.nodes
         node = nodes[index]
         if node.kind == COMPOUND:
             config = self.config
             for child in node.children:
                 if config & nodes[child].bit:
-                    found = self._select(child, event_type, args)
+                    found = self._select(child, event_type, event)
                     if found:
                         return found
                     break
         elif node.kind == PARALLEL:
             collected: list[Transition] = []
             for child in node.children:
-                found = self._select(child, event_type, args)
+                found = self._select(child, event_type, event)
                 if found:
                     collected.extend(found)
             if collected:
@@ -179,7 +190,10 @@ class Step:
         )
         if candidates:
             for transition in candidates:
-                if transition.guard is None or transition.guard(args):
+                # Guards see the context as it is now; nothing changes it during selection, so
+                # the arguments are built only for a transition that has a guard.
+                guard = transition.guard
+                if guard is None or guard(ActionArgs(self.context, event)):
                     return [transition]
         return None
 
@@ -375,6 +389,10 @@ class Step:
         active states or history memory), which is what makes eventless transitions re-checked."""
         if not transitions:
             return False
+        if len(transitions) == 1 and not initial and not self.machine.has_history:
+            plan = self._plan(transitions[0])
+            if plan is not None:
+                return self._replay(plan, transitions[0], event)
         nodes = self.nodes
         layout = self.machine.layout
         if len(transitions) > 1:
@@ -418,6 +436,69 @@ class Step:
         changed = self.config != config_before or history_changed
         if changed and self.machine.has_always:
             self.order = [a for a in self.order if not exits & nodes[a].bit] + entered
+        return changed or self.assigns != assigns_before
+
+    def _plan(self, transition: Transition) -> MicrostepPlan | None:
+        """The plan of a static transition taken alone from the current configuration, or None
+        when it enters a final state (completion depends on more than the configuration) or is
+        not static. Plans are kept per transition and configuration, a bounded number of each.
+        """
+        if not transition.static:
+            return None
+        plans = transition.plans
+        config = self.config
+        if config in plans:
+            return plans[config]
+        plan = self._make_plan(transition)
+        if len(plans) >= _PLAN_LIMIT:
+            plans.clear()
+        plans[config] = plan
+        return plan
+
+    def _make_plan(self, transition: Transition) -> MicrostepPlan | None:
+        """What the general path of ``microstep`` does to the configuration, step by step."""
+        nodes = self.nodes
+        config = self.config
+        exits = config & transition.exit_scope if transition.targets else 0
+        exiting = self.machine.layout.descending(exits) if exits else ()
+        after_exit = config & ~exits
+        entering = self.entry_states([transition])
+        if any(nodes[index].kind == FINAL for index in entering):
+            return None
+        after_entry = after_exit
+        entered: list[int] = []
+        for index in entering:
+            node = nodes[index]
+            if not after_entry & node.bit:
+                after_entry |= node.bit
+                if node.kind == ATOMIC:
+                    entered.append(index)
+        return MicrostepPlan(
+            exit_actions=tuple(nodes[i].exit for i in exiting if nodes[i].exit),
+            after_exit=after_exit,
+            entry_actions=tuple(nodes[i].entry for i in entering if nodes[i].entry),
+            after_entry=after_entry,
+            exits=exits,
+            entered=tuple(entered),
+        )
+
+    def _replay(self, plan: MicrostepPlan, transition: Transition, event: Event) -> bool:
+        """``microstep`` for one planned transition: the same actions in the same order, and the
+        same configurations between them."""
+        config_before, assigns_before = self.config, self.assigns
+        for actions in plan.exit_actions:
+            self.run(actions, event)
+        self.config = plan.after_exit
+        if transition.actions:
+            self.run(transition.actions, event)
+        for actions in plan.entry_actions:
+            self.run(actions, event)
+        self.config = plan.after_entry
+        changed = plan.after_entry != config_before
+        if changed and self.machine.has_always:
+            nodes = self.nodes
+            exits = plan.exits
+            self.order = [a for a in self.order if not exits & nodes[a].bit] + list(plan.entered)
         return changed or self.assigns != assigns_before
 
     def _remember_history(self, exiting: tuple[int, ...]) -> bool:

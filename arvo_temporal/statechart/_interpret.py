@@ -51,7 +51,7 @@ def send(
         ValueError: the event type is ``*``, or the snapshot does not fit this machine.
         Exception: whatever an action or guard raised, unchanged.
     """
-    event_type = event.get("type") if isinstance(event, Mapping) else None
+    event_type = event.get("type") if type(event) is dict or isinstance(event, Mapping) else None
     if not isinstance(event_type, str):
         raise TypeError(f"an event must be a mapping with a string 'type', got {event!r}")
     if event_type == "*":
