@@ -13,7 +13,7 @@ from typing import Any, Final
 from arvo_temporal.statechart._args import Event
 from arvo_temporal.statechart._engine import Step
 from arvo_temporal.statechart._machine import Machine
-from arvo_temporal.statechart._snapshot import NO_EFFECTS, Effects, Snapshot, Timer
+from arvo_temporal.statechart._snapshot import NO_EFFECTS, Effects, Snapshot, Timer, new_snapshot
 
 __all__ = ["advance", "due_timers", "send", "start"]
 
@@ -135,7 +135,7 @@ def _finish(
         return snapshot, NO_EFFECTS
     value = machine.layout.value_of(step.config)
     status = "done" if step.done else "active"
-    new = Snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
+    new = new_snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
     scheduled, cancelled = _timer_changes(timers_before, timers_after)
     if not (step.emitted or scheduled or cancelled or step.done):
         return new, NO_EFFECTS
