@@ -59,17 +59,25 @@ class Assign:
         """The partial context this action merges, for the given args and params."""
         patch = self._produce(args, params)
         if type(patch) is not dict and not isinstance(patch, Mapping):
-            raise TypeError(f"an assign function must return a mapping, got {type(patch).__name__}")
+            raise _not_a_patch(patch)
         return patch
 
     def apply(self, context: Context, args: ActionArgs, params: Params) -> Context:
         """A new context: ``context`` with the patch merged in (the old dict is left untouched)."""
+        # ``patch`` inlined: this runs for every assign of every step.
+        patch = self._produce(args, params)
+        if type(patch) is not dict and not isinstance(patch, Mapping):
+            raise _not_a_patch(patch)
         updated = dict(context)
-        updated.update(self.patch(args, params))
+        updated.update(patch)
         return updated
 
     def __repr__(self) -> str:
         return f"assign({self.source!r})"
+
+
+def _not_a_patch(patch: object) -> TypeError:
+    return TypeError(f"an assign function must return a mapping, got {type(patch).__name__}")
 
 
 class _EventAction:

@@ -45,6 +45,7 @@ __all__ = ["Step", "domain_of"]
 
 _EMPTY_HISTORY: Final[Mapping[str, tuple[str, ...]]] = {}
 _PLAN_LIMIT: Final = 256
+_UNPLANNED: Final[Any] = object()
 
 
 def domain_of(nodes: Sequence[StateNode], transition: Transition, targets: Sequence[int]) -> int:
@@ -390,9 +391,12 @@ class Step:
         if not transitions:
             return False
         if len(transitions) == 1 and not initial and not self.machine.has_history:
-            plan = self._plan(transitions[0])
+            transition = transitions[0]
+            plan = transition.plans.get(self.config, _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = self._plan(transition)
             if plan is not None:
-                return self._replay(plan, transitions[0], event)
+                return self._replay(plan, transition, event)
         nodes = self.nodes
         layout = self.machine.layout
         if len(transitions) > 1:
@@ -439,16 +443,14 @@ class Step:
         return changed or self.assigns != assigns_before
 
     def _plan(self, transition: Transition) -> MicrostepPlan | None:
-        """The plan of a static transition taken alone from the current configuration, or None
-        when it enters a final state (completion depends on more than the configuration) or is
-        not static. Plans are kept per transition and configuration, a bounded number of each.
-        """
+        """Work out (and keep) the plan of a transition taken alone from the current
+        configuration; None when it is not static or enters a final state (completion depends on
+        more than the configuration). Plans are kept per transition and configuration, a bounded
+        number of each; ``microstep`` reads them back."""
         if not transition.static:
             return None
         plans = transition.plans
         config = self.config
-        if config in plans:
-            return plans[config]
         plan = self._make_plan(transition)
         if len(plans) >= _PLAN_LIMIT:
             plans.clear()

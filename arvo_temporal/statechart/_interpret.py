@@ -136,6 +136,10 @@ def _finish(
     value = machine.layout.value_of(step.config)
     status = "done" if step.done else "active"
     new = new_snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
+    if not (step.emitted or step.done) and (
+        timers_before is timers_after or (not timers_before and not timers_after)
+    ):
+        return new, NO_EFFECTS  # the common step: nothing but a new state (no call needed)
     scheduled, cancelled = _timer_changes(timers_before, timers_after)
     if not (step.emitted or scheduled or cancelled or step.done):
         return new, NO_EFFECTS
