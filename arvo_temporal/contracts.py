@@ -267,6 +267,10 @@ class ArvoContract:
     domain: str | None = None
     description: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # ``version`` results by requested version: a handler asks on every event.
+    _resolved: dict[str, VersionedArvoContract] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def system_error(self) -> SystemErrorSpec:
@@ -292,6 +296,15 @@ class ArvoContract:
         Raises:
             ArvoContractError: for an unknown version.
         """
+        resolved = self._resolved.get(version)
+        if resolved is None:
+            resolved = self._resolve(version)
+            # Bounded by the contract: its versions plus "latest", "any" and "oldest" (an
+            # unknown version raises before anything is kept).
+            self._resolved[version] = resolved
+        return resolved
+
+    def _resolve(self, version: str) -> VersionedArvoContract:
         if version in ("latest", "any"):
             version = self.sorted_versions("desc")[0]
         elif version == "oldest":

@@ -116,7 +116,10 @@ HandlerFunction: TypeAlias = Callable[[HandlerInput], HandlerResult | Awaitable[
 
 def _first(*values: Any) -> Any:
     """JavaScript's ``a ?? b ?? c``: the first value that is not None."""
-    return next((value for value in values if value is not None), None)
+    for value in values:
+        if value is not None:
+            return value
+    return None
 
 
 def _issue_list(error: DataValidationError) -> str:

@@ -189,6 +189,8 @@ def child_span(
 def current_trace_headers() -> tuple[str | None, str | None]:
     """W3C ``(traceparent, tracestate)`` of the current span, to stamp on produced events;
     ``(None, None)`` when there is no valid span context (as Arvo writes null)."""
+    if trace.get_current_span().get_span_context() == trace.INVALID_SPAN_CONTEXT:
+        return None, None  # what the propagator concludes too, without its carrier and setter
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent"), carrier.get("tracestate")
