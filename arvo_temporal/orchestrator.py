@@ -130,6 +130,7 @@ class ArvoOrchestrator:
             event=event,
             kind=SpanKind.PRODUCER,
             inherit_from=inherit_from,
+            records=tracing,
         ) as span:
             subject = check_subject(event, self.source)
             if subject is None:

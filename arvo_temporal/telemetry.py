@@ -129,6 +129,7 @@ def execution_span(
     inherit_from: Literal["EVENT", "CONTEXT"] = "EVENT",
     attributes: Mapping[str, AttributeValue] | None = None,
     tracer_provider: TracerProvider | None = None,
+    records: bool | None = None,
 ) -> Iterator[Span]:
     """Open the span of one ``execute`` call, current for the body, ended on exit.
 
@@ -136,9 +137,10 @@ def execution_span(
     from the ambient context (``"CONTEXT"``). The span gets the event as ``consumable.0.*``
     attributes and Arvo's span-kind attributes (``arvo.span.kind`` defaults from ``kind``;
     ``attributes`` are applied last and may override it). An exception escaping the body is
-    recorded and sets the status to ERROR, then propagates.
+    recorded and sets the status to ERROR, then propagates. ``records`` is
+    :func:`records_spans`'s answer when the caller has it already (None: ask).
     """
-    if not records_spans(tracer_provider):
+    if not (records_spans(tracer_provider) if records is None else records):
         # What the no-op tracer would start: the parent's span itself when it is non-recording,
         # else a non-recording span with the parent's context.
         parent = trace.get_current_span(_parent_context(event, inherit_from))

@@ -103,3 +103,44 @@ def test_hostile_fields_fail_or_build_exactly_as_pydantic_does(
         assert raised.value.errors == error.errors
         return
     assert_same_model(ArvoEvent._from_checked(_validate_fields(fields)), expected)
+
+
+ARVO_ORDER = [
+    "id",
+    "source",
+    "specversion",
+    "type",
+    "subject",
+    "datacontenttype",
+    "dataschema",
+    "data",
+    "time",
+]
+ARVO_EXTENSION_ORDER = [
+    "to",
+    "accesscontrol",
+    "redirectto",
+    "executionunits",
+    "traceparent",
+    "tracestate",
+    "parentid",
+    "domain",
+]
+
+
+@settings(max_examples=200)
+@given(arvo_events())
+def test_to_json_keeps_arvo_order_however_the_event_was_built(event: ArvoEvent) -> None:
+    expected = [*ARVO_ORDER, *event.extensions, *ARVO_EXTENSION_ORDER]
+    rebuilt = [
+        event,
+        ArvoEvent.from_json(event.to_json()),
+        ArvoEvent(**event.to_json()),
+        pickle.loads(pickle.dumps(event)),
+        copy.deepcopy(event),
+        event.model_copy(update={"domain": "x"}),
+    ]
+    for built in rebuilt:
+        assert list(built.to_json()) == expected
+        assert built.to_json()["data"] == event.data
+        assert built.to_json()["data"] is not built.data  # a fresh copy every time
