@@ -15,6 +15,7 @@ subclasses that name every offending field, so they can be caught either way::
     ├── DataValidationError             (ValueError)  event data that breaks its schema
     ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
     ├── InvalidMachineDefinition        (ValueError)  machine config refused at declaration
+    ├── InvalidTestSuite                (ValueError)  a test suite, case or step that cannot run
     ├── ViolationError                                Arvo violations, raised to the caller
     │   ├── ConfigViolation
     │   ├── ContractViolation
@@ -31,8 +32,10 @@ subclasses that name every offending field, so they can be caught either way::
     ├── DevServerError                  (RuntimeError) the embedded dev server failed
     │                                                 (arvo_temporal.temporal)
     └── CommandError                                  a CLI or worker-process failure, one line
-        └── SettingsError               (ValueError)  a bad option, variable or module:attr
-                                                      (both in arvo_temporal.cli)
+        ├── SettingsError               (ValueError)  a bad option, variable or module:attr
+        └── TimelineError                             a history inspect cannot show (not Arvo,
+                                                      not served, no longer replays)
+                                                      (all three in arvo_temporal.cli)
 
 Across Temporal, each of these travels as ``ApplicationError(type=<class name>, details=[fields])``
 and the client rebuilds it from type and fields (``arvo_temporal/temporal/_errors.py``).
@@ -60,6 +63,7 @@ __all__ = [
     "ExecutionViolation",
     "InvalidMachineDefinition",
     "InvalidSubjectError",
+    "InvalidTestSuite",
     "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
@@ -117,6 +121,11 @@ class InvalidMachineDefinition(ArvoError, ValueError):
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class InvalidTestSuite(ArvoError, ValueError):
+    """Raised when a test suite (``arvo_temporal.testing``) is declared in a way that cannot
+    run: a step expecting both events and an error, a case without steps, a bad repeat."""
 
 
 class ViolationError(ArvoError):

@@ -32,6 +32,16 @@ from pydantic import (
     model_validator,
 )
 
+from arvo_temporal._inflate import inflate
+from arvo_temporal._json_limits import (
+    MAX_JSON_DEPTH,
+    MAX_JSON_INTEGER_DIGITS,
+    JsonLimitError,
+    integer_fits,
+    json_type_name,
+    load_json,
+    printable,
+)
 from arvo_temporal.errors import ArvoEventValidationError
 from arvo_temporal.sources import SYSTEM_SOURCE, IdClockSource, format_arvo_time
 from arvo_temporal.uri import encode_uri, is_properly_encoded_uri
@@ -82,6 +92,8 @@ _EXTENSION_KEY = re.compile(r"^[a-z0-9]+$")
 _TIME_PATTERN = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 )
+# An Arvo-managed id holds a uuid and the caller's value; far more than that is an attack.
+_MAX_ID_JSON_BYTES = 64 * 1024
 _URI_FIELDS = ("source", "subject", "to", "redirectto", "dataschema")
 _OPTIONAL_TEXT = ("accesscontrol", "traceparent", "tracestate", "parentid")
 _REQUIRED_TEXT = ("id", "source", "type", "subject")
@@ -89,47 +101,64 @@ _NULLABLE_TEXT = ("dataschema", "to", "redirectto", *_OPTIONAL_TEXT)
 
 
 class _NotJson(ValueError):
-    """A value without a JSON form; ``steps`` collects the path to it as the error unwinds."""
+    """A value without a JSON form; ``steps`` collects the path to it as the error unwinds
+    (a problem of the whole value, such as its depth, is reported at the root)."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str, *, at_root: bool = False) -> None:
         super().__init__(problem)
         self.problem = problem
+        self.at_root = at_root
         self.steps: list[str] = []
 
     def located(self, root: str) -> str:
+        if self.at_root:
+            return f"{root}: {self.problem}"
         return f"{root}{''.join(reversed(self.steps))}: {self.problem}"
 
 
-_JSON_LEAVES = (str, bool, int, type(None))
+# The event object is the first level of its JSON document, so data starts at the second.
+_DATA_DEPTH = 2
 
 
-def _clean_json(value: Any) -> Any:
+def _clean_json(value: Any, depth: int = _DATA_DEPTH) -> Any:
     """A deep copy of ``value`` as JavaScript's JSON round trip would give it.
 
     NaN and infinities become null (``JSON.stringify`` prints them so); anything that has no
-    JSON form is refused with the path to it (built only on failure: every event's data passes
-    here, and naming each key on the way down cost more than the copy).
+    JSON form is refused with the path to it, and so are the JSON limits (docs in
+    ``arvo_temporal/_json_limits.py``): nesting deeper than ``MAX_JSON_DEPTH`` levels counting
+    the event (which also stops a cyclic structure) and integers too long to print back. The
+    path is put together only on failure: every event's data passes here, and naming each key
+    on the way down cost more than the copy.
     """
-    if isinstance(value, _JSON_LEAVES):
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        if not integer_fits(value):
+            raise _NotJson(f"an integer has more than {MAX_JSON_INTEGER_DIGITS:,} digits")
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
-    if type(value) is dict or isinstance(value, Mapping):
+    mapping = type(value) is dict or isinstance(value, Mapping)
+    if (mapping or isinstance(value, (list, tuple))) and depth > MAX_JSON_DEPTH:
+        raise _NotJson(
+            f"nested deeper than {MAX_JSON_DEPTH} levels (counting the event)", at_root=True
+        )
+    if mapping:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise _NotJson(f"object keys must be strings, got {key!r}")
+                raise _NotJson(f"object keys must be strings, got {key!r:.80}")
             try:
-                out[key] = item if type(item) is str else _clean_json(item)
+                out[key] = item if type(item) is str else _clean_json(item, depth + 1)
             except _NotJson as problem:
-                problem.steps.append(f".{key}")
+                problem.steps.append(f".{printable(key)}")
                 raise
         return out
     if isinstance(value, (list, tuple)):
         items: list[Any] = []
         for index, item in enumerate(value):
             try:
-                items.append(_clean_json(item))
+                items.append(_clean_json(item, depth + 1))
             except _NotJson as problem:
                 problem.steps.append(f"[{index}]")
                 raise
@@ -144,6 +173,16 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy_json(item) for item in value]
     return value
+
+
+def _is_number_or_null(value: Any) -> bool:
+    """Null, or a number JSON can carry: not a bool, finite, and an integer short enough to print
+    (``to_json_string`` must never fail on an event that was accepted)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return integer_fits(value) if isinstance(value, int) else math.isfinite(value)
 
 
 def _check_time(value: Any) -> tuple[str | None, str | None]:
@@ -232,9 +271,8 @@ def _validate_fields(
     if content_type == ARVO_DATA_CONTENT_TYPE and not values["to"] and "to" not in errors:
         errors["to"] = "The ArvoEvent must have a non-empty 'to' field"
 
-    units = values.setdefault("executionunits", None)
-    if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float))):
-        errors["executionunits"] = "must be null or a number"
+    if not _is_number_or_null(values.setdefault("executionunits", None)):
+        errors["executionunits"] = "must be null or a finite number"
     domain = values.setdefault("domain", None)
     if domain is not None and (not isinstance(domain, str) or not _DOMAIN_PATTERN.match(domain)):
         errors["domain"] = "must be null or match ^[a-z0-9.]+$"
@@ -257,13 +295,13 @@ def _validate_fields(
 
     clean_extensions: dict[str, ExtensionValue] = {}
     for key, value in collected.items():
-        field = f"extensions.{key}"
+        field = f"extensions.{printable(key) if isinstance(key, str) else repr(key)[:80]}"
         if not isinstance(key, str) or not _EXTENSION_KEY.match(key):
             errors[field] = "extension keys must match ^[a-z0-9]+$"
         elif key in _ALL_KEYS:
             errors[field] = "must not reuse the name of a CloudEvents or Arvo attribute"
-        elif value is not None and not isinstance(value, (str, bool, int, float)):
-            errors[field] = "extension values must be a string, boolean, number or null"
+        elif not isinstance(value, (str, bool)) and not _is_number_or_null(value):
+            errors[field] = "extension values must be a string, boolean, finite number or null"
         else:
             clean_extensions[key] = value
     values["extensions"] = clean_extensions
@@ -338,7 +376,9 @@ class ArvoEvent(BaseModel):
         if isinstance(raw, ArvoEvent):
             return raw
         if not isinstance(raw, Mapping):
-            raise ArvoEventValidationError({"event": "must be a JSON object"})
+            raise ArvoEventValidationError(
+                {"event": f"must be a JSON object, got {json_type_name(raw)}"}
+            )
         return _validate_fields(raw)
 
     @classmethod
@@ -416,25 +456,26 @@ class ArvoEvent(BaseModel):
         """Rebuild an event from its JSON (dict or text). Keys outside Arvo's 17 are kept as
         custom extensions.
 
+        Any text, bytes or JSON value either gives an event or raises the error below: the JSON
+        limits (``arvo_temporal/_json_limits.py``) bound nesting to ``MAX_JSON_DEPTH`` levels
+        counting the event and integers to ``MAX_JSON_INTEGER_DIGITS`` digits; ``NaN`` and
+        ``Infinity`` are not JSON text. A key that cannot be printed (a lone surrogate) is named
+        with ``\\uXXXX`` escapes.
+
         Raises:
-            ArvoEventValidationError: naming every invalid field; for text that is not JSON
-                (bytes that are not UTF-8/16/32 included) or nests too deeply to process, the
-                ``event`` itself.
+            ArvoEventValidationError: naming every invalid field; under ``event``, text that is
+                not JSON (bytes that are not UTF-8/16/32 included), breaks a JSON limit or is
+                not an object.
         """
+        if isinstance(value, (str, bytes, bytearray, memoryview)):
+            try:
+                value = load_json(value)
+            except JsonLimitError as error:
+                raise ArvoEventValidationError({"event": str(error)}) from None
         try:
-            if isinstance(value, (str, bytes)):
-                try:
-                    value = json.loads(value)
-                except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                    raise ArvoEventValidationError({"event": f"not valid JSON: {error}"}) from None
             return cls.model_validate(value)
         except ValidationError as error:
             raise _as_arvo_error(error) from None
-        except RecursionError:
-            # Parsing and validating recurse per nesting level; hostile input must not crash.
-            raise ArvoEventValidationError(
-                {"event": "nested too deeply to process (Python's recursion limit)"}
-            ) from None
 
     @property
     def cloudevent_attributes(self) -> dict[str, Any]:
@@ -507,10 +548,14 @@ def _resolve_id(id_input: ArvoEventIdInput, id_clock: IdClockSource) -> str:
 
 
 def parse_arvo_event_id(event_id: str) -> dict[str, str] | None:
-    """Decode an ``ARVO_MANAGED`` id to ``{"uuid", "value"}``; ``None`` for any other id."""
+    """Decode an ``ARVO_MANAGED`` id to ``{"uuid", "value"}``; ``None`` for any other id.
+
+    Inflating stops at 64 KiB (``_MAX_ID_JSON_BYTES``), so a hostile id cannot claim memory.
+    """
     try:
-        content = json.loads(zlib.decompress(base64.b64decode(event_id, validate=True)))
-    except (ValueError, zlib.error):
+        compressed = base64.b64decode(event_id, validate=True)
+        content = load_json(inflate(compressed, limit=_MAX_ID_JSON_BYTES))
+    except ValueError:  # not base64, InflateError, JsonLimitError
         return None
     if isinstance(content, dict) and {"uuid", "value"} <= content.keys():
         return {"uuid": str(content["uuid"]), "value": str(content["value"])}

@@ -23,6 +23,8 @@ from arvo_temporal.contracts import VersionedArvoContract
 from arvo_temporal.errors import ConfigViolation, InvalidMachineDefinition
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.statechart import ActionArgs, Emit, Machine, assign
+from arvo_temporal.statechart._json_config import json_config
+from arvo_temporal.statechart._mermaid import to_mermaid
 from arvo_temporal.validation import InputValidation, validate_machine_input
 
 __all__ = [
@@ -191,6 +193,19 @@ class ArvoMachine:
     def source(self) -> str:
         """The orchestrator's source, ``arvo.orc.<name>``."""
         return self.self_contract.accepts_type
+
+    def to_mermaid(self, *, active: Any = None) -> str:
+        """The statechart as a Mermaid ``stateDiagram-v2`` (arvo_temporal/statechart/_mermaid.py).
+
+        Args:
+            active: a state value (a record's ``value``) whose states are styled ``active``.
+        """
+        return to_mermaid(self.logic, self.config, active=active)
+
+    def to_json_config(self) -> dict[str, Any]:
+        """The statechart config as XState JSON; Python logic shows as ``"inline:<kind>"``
+        markers (arvo_temporal/statechart/_json_config.py)."""
+        return json_config(self.config)
 
     def validate_input(self, event: ArvoEvent) -> InputValidation:
         """Arvo's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""

@@ -16,6 +16,17 @@ operation its own failure policy:
 
 ``prev_data`` on ``write`` is the record the caller read, so a real store can do an optimistic
 compare-and-set; the in-process store has a single writer per event loop and ignores it.
+
+Protocol 3.0.28 (arvo-event-handler) adds two things, both optional for a store to use:
+
+* ``write`` receives a fourth argument, :class:`MachineMemoryMetadata` (the subject, the parent
+  subject, the initiator and the orchestrator's source), so a store can index executions by
+  hierarchy or owner without decoding records;
+* ``cleanup(id)``, when a store has it, is called once an execution reaches a terminal status
+  (done, failed, cancelled), so finished records need not be kept forever.
+
+Stores written for the older three-argument ``write`` keep working: the drivers look at the
+signature once, when they are built, and call it the way it was written.
 """
 
 from __future__ import annotations
@@ -23,12 +34,83 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
-__all__ = ["MachineMemory", "SimpleMachineMemory"]
+__all__ = [
+    "LegacyMachineMemory",
+    "MachineMemory",
+    "MachineMemoryMetadata",
+    "Materialized",
+    "SimpleMachineMemory",
+]
 
 T = TypeVar("T")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Materialized(Generic[V]):
+    """A value that is either known (``resolved``) or not determined yet (``pending``).
+
+    Arvo keeps "we do not know the parent yet" apart from "there is no parent" (``None``), so a
+    store can tell a root execution from one whose lineage was not established (a failure
+    recorded before the init event was read).
+    """
+
+    state: Literal["pending", "resolved"]
+    value: V | None = None
+
+    @classmethod
+    def pending(cls) -> Materialized[V]:
+        """Not determined yet."""
+        return cls("pending")
+
+    @classmethod
+    def resolved(cls, value: V) -> Materialized[V]:
+        """Known to be ``value`` (which may itself be ``None``)."""
+        return cls("resolved", value)
+
+    @property
+    def is_resolved(self) -> bool:
+        """True when the value is known."""
+        return self.state == "resolved"
+
+    def to_json(self) -> dict[str, Any]:
+        """Arvo's JSON shape: ``{"state": "pending"}`` or ``{"state": "resolved", "value": v}``."""
+        return (
+            {"state": self.state, "value": self.value}
+            if self.is_resolved
+            else {"state": self.state}
+        )
+
+
+@dataclass(frozen=True)
+class MachineMemoryMetadata:
+    """What a store learns about the execution it writes (Arvo's ``MachineMemoryMetadata``).
+
+    Attributes:
+        subject: the execution's subject, the same as the ``id`` written.
+        parent_subject: the parent execution's subject (``None`` for a root), or pending.
+        initiator: who started the execution (the subject's ``execution.initiator``).
+        source: the orchestrator that owns the execution (``arvo.orc.<name>``).
+    """
+
+    subject: str
+    parent_subject: Materialized[str | None]
+    initiator: Materialized[str]
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Arvo's camelCase JSON shape, for stores that persist it."""
+        return {
+            "subject": self.subject,
+            "parentSubject": self.parent_subject.to_json(),
+            "initiator": self.initiator.to_json(),
+            "source": self.source,
+        }
 
 
 class MachineMemory(Protocol[T]):
@@ -39,8 +121,15 @@ class MachineMemory(Protocol[T]):
         transient failures before raising."""
         ...
 
-    async def write(self, id: str, data: T, prev_data: T | None) -> None:
-        """Store ``data``; ``prev_data`` is what the caller read (for optimistic concurrency).
+    async def write(
+        self,
+        id: str,
+        data: T,
+        prev_data: T | None,
+        metadata: MachineMemoryMetadata | None = None,
+    ) -> None:
+        """Store ``data``; ``prev_data`` is what the caller read (for optimistic concurrency);
+        ``metadata`` describes the execution (the drivers always pass it).
         Implementations must not retry: a failed write is reported at once."""
         ...
 
@@ -51,6 +140,26 @@ class MachineMemory(Protocol[T]):
 
     async def unlock(self, id: str) -> bool:
         """Release the subject's lock. Must tolerate an unknown or already expired lock."""
+        ...
+
+
+class LegacyMachineMemory(Protocol[T]):
+    """A store written for Arvo before 3.0.28: ``write`` takes no metadata (still accepted)."""
+
+    async def read(self, id: str) -> T | None:
+        """The stored record, or ``None``."""
+        ...
+
+    async def write(self, id: str, data: T, prev_data: T | None) -> None:
+        """Store ``data``."""
+        ...
+
+    async def lock(self, id: str) -> bool:
+        """Try to take the subject's lock."""
+        ...
+
+    async def unlock(self, id: str) -> bool:
+        """Release the subject's lock."""
         ...
 
 
@@ -76,6 +185,11 @@ class SimpleMachineMemory(MachineMemory[T]):
         read_backoff: the delay before the first retry; it doubles after every failure.
         clock: a monotonic clock in seconds, injectable so tests can expire locks without sleeping.
         sleep: the coroutine used to wait between read attempts, injectable for the same reason.
+        finished_retention: how many finished executions keep their record after ``cleanup``
+            (the most recent ones; older ones are deleted). A kept record lets a late duplicate
+            of an init event be recognised instead of starting the execution again; a bound keeps
+            the process flat however many executions it runs. ``None`` keeps every record
+            (the behaviour before protocol 3.0.28), ``0`` deletes a record as soon as it ends.
 
     Subclasses can override ``_read_once`` / ``_write_once`` to put a real store (or a failing
     fake) behind the same retry and fail-fast policies.
@@ -89,6 +203,7 @@ class SimpleMachineMemory(MachineMemory[T]):
         read_backoff: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        finished_retention: int | None = 10_000,
     ) -> None:
         if lock_ttl <= 0:
             raise ValueError("lock_ttl must be positive: every lock needs an expiry")
@@ -96,6 +211,8 @@ class SimpleMachineMemory(MachineMemory[T]):
             raise ValueError("read_attempts must be at least 1")
         if read_backoff < 0:
             raise ValueError("read_backoff must not be negative")
+        if finished_retention is not None and finished_retention < 0:
+            raise ValueError("finished_retention must be None or a number >= 0")
         self.lock_ttl = lock_ttl
         self.read_attempts = read_attempts
         self.read_backoff = read_backoff
@@ -103,6 +220,8 @@ class SimpleMachineMemory(MachineMemory[T]):
         self._sleep = sleep
         self._records: dict[str, T] = {}
         self._locks: dict[str, float] = {}  # id → the clock reading at which the lock expires
+        self.finished_retention = finished_retention
+        self._finished: OrderedDict[str, None] = OrderedDict()  # oldest finished id first
 
     # ------------------------------------------------------------------ store steps
 
@@ -136,10 +255,34 @@ class SimpleMachineMemory(MachineMemory[T]):
             await self._sleep(delay)
             delay, attempt = delay * 2, attempt + 1
 
-    async def write(self, id: str, data: T, prev_data: T | None) -> None:
-        """Store ``data`` for ``id``; a failure is raised at once, never retried."""
+    async def write(
+        self,
+        id: str,
+        data: T,
+        prev_data: T | None,
+        metadata: MachineMemoryMetadata | None = None,
+    ) -> None:
+        """Store ``data`` for ``id``; a failure is raised at once, never retried. ``metadata``
+        is not needed by an in-process store (the record holds the same facts)."""
         _check_id(id, "write")
         await self._write_once(id, data)
+
+    async def cleanup(self, id: str) -> None:
+        """Mark ``id``'s execution finished; keep its record while it is among the
+        ``finished_retention`` most recent finished ones, then delete it (and any lock)."""
+        _check_id(id, "cleanup")
+        if self.finished_retention is None:
+            return
+        self._finished.pop(id, None)
+        self._finished[id] = None
+        while len(self._finished) > self.finished_retention:
+            oldest, _ = self._finished.popitem(last=False)
+            self._records.pop(oldest, None)
+            self._locks.pop(oldest, None)
+
+    def __len__(self) -> int:
+        """How many records are stored (for tests, diagnostics and benchmarks)."""
+        return len(self._records)
 
     async def lock(self, id: str) -> bool:
         """Take the lock for ``id`` for ``lock_ttl`` seconds; ``False`` while a live lock is held

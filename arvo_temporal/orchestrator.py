@@ -8,7 +8,6 @@ runs the very same ``step``; this driver is for tests, scripts and request-scope
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Literal
@@ -16,20 +15,15 @@ from typing import Literal
 from opentelemetry.trace import SpanKind
 
 from arvo_temporal import telemetry
+from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess, metadata_for
 from arvo_temporal.domains import DomainToken
 from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine, pending_timers
-from arvo_temporal.errors import (
-    ExecutionViolation,
-    InvalidSubjectError,
-    TransactionCause,
-    TransactionViolation,
-    is_violation,
-)
+from arvo_temporal.errors import ExecutionViolation, InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine
-from arvo_temporal.memory import MachineMemory
 from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.status import InProcessStatus
 from arvo_temporal.orchestration.step import (
     UNOBSERVED,
     EmissionDomains,
@@ -71,12 +65,6 @@ class _SpanPerPhase:
 _SPANS = _SpanPerPhase()
 
 
-def _child_span(name: str, tracing: bool) -> AbstractContextManager[object]:
-    """A child span when spans are recorded; otherwise nothing (``execute`` asks
-    ``telemetry.records_spans`` once instead of once per memory operation and phase)."""
-    return telemetry.child_span(name) if tracing else contextlib.nullcontext()
-
-
 class ArvoOrchestrator:
     """Executes events for one orchestrator (all versions of its machine) against a memory."""
 
@@ -84,7 +72,7 @@ class ArvoOrchestrator:
         self,
         *,
         registry: MachineRegistry,
-        memory: MachineMemory[MachineMemoryRecord],
+        memory: AnyMachineMemory,
         execution_engine: MachineExecutionEngine | None = None,
         execution_units: float | None = None,
         requires_resource_locking: bool | None = None,
@@ -98,6 +86,7 @@ class ArvoOrchestrator:
             domains=domains or EmissionDomains(),
         )
         self.memory = memory
+        self.access = MemoryAccess(memory, source=self.settings.source)
         self.id_clock = id_clock
         self.requires_resource_locking = (
             self.settings.requires_resource_locking
@@ -124,6 +113,7 @@ class ArvoOrchestrator:
             ViolationError: Config/Contract/Execution/TransactionViolation; nothing is written.
         """
         uri = self.registry.machines[0].self_contract.uri
+        # Asked once: without a recording provider the phase spans are skipped altogether.
         tracing = telemetry.records_spans()
         with telemetry.execution_span(
             f"Orchestrator<{uri}>@{event.type}",
@@ -141,12 +131,12 @@ class ArvoOrchestrator:
                 "arvo.parsed.subject.orchestrator.version", subject.orchestrator.version
             )
             acquired = (
-                await self._lock(event.subject, tracing)
+                await self.access.lock(event.subject, initiating_event=event)
                 if self.requires_resource_locking
                 else False
             )
             try:
-                record = await self._read(event.subject, tracing)
+                record = await self.access.read(event.subject)
                 traceparent, tracestate = telemetry.current_trace_headers()
                 outcome = step(
                     self.settings,
@@ -161,7 +151,7 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
-                    await self._write(event.subject, outcome.record, previous, tracing)
+                    await self._persist(subject, event.subject, outcome.record, previous)
                 status = outcome.record.status if outcome.record else None
                 span.set_attribute("arvo.orchestration.status", status or outcome.outcome.value)
                 span.set_attribute(
@@ -172,7 +162,7 @@ class ArvoOrchestrator:
                 return outcome.result
             finally:
                 if acquired:
-                    await self._unlock(event.subject, tracing)
+                    await self.access.unlock(event.subject)
 
     async def fire_due_timers(self, subject: str) -> OrchestratorResult:
         """Deliver every delayed transition (``after``) of ``subject`` that is due by the clock.
@@ -182,11 +172,10 @@ class ArvoOrchestrator:
         """
         parsed = check_subject_or_raise(subject, self.source)
         events = []
-        tracing = telemetry.records_spans()
-        acquired = await self._lock(subject, tracing) if self.requires_resource_locking else False
+        acquired = await self.access.lock(subject) if self.requires_resource_locking else False
         try:
             while True:
-                record = await self._read(subject, tracing)
+                record = await self.access.read(subject)
                 now_ms = self.id_clock.now().timestamp() * 1000
                 due = [
                     timer
@@ -205,66 +194,37 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is None:
                     break
-                await self._write(subject, outcome.record, record, tracing)
+                await self._persist(parsed, subject, outcome.record, record)
                 events.extend(outcome.events)
         finally:
             if acquired:
-                await self._unlock(subject, tracing)
+                await self.access.unlock(subject)
         return OrchestratorResult.from_events(events)
 
-    async def _lock(self, subject: str, tracing: bool) -> bool:
-        with _child_span("memory.lock", tracing):
-            try:
-                acquired = await self.memory.lock(subject)
-            except Exception as error:
-                if is_violation(error):
-                    raise
-                raise TransactionViolation(
-                    f"Error acquiring lock on the machine memory: {error}",
-                    cause=TransactionCause.LOCK_MACHINE_MEMORY_FAILURE,
-                ) from error
-        if not acquired:
-            raise TransactionViolation(
-                f"Lock on subject {subject[:48]}… is held by another execution",
-                cause=TransactionCause.LOCK_UNACQUIRED,
-            )
-        return True
+    async def status(self, subject: str) -> InProcessStatus:
+        """What the memory says about the execution of ``subject``: its status (``pending``
+        when there is no record), state value and execution-units total. Takes no lock."""
+        check_subject_or_raise(subject, self.source)
+        record = await self.access.read(subject)
+        return InProcessStatus.of(record, subject=subject, orchestrator=self.source)
 
-    async def _read(self, subject: str, tracing: bool) -> MachineMemoryRecord | None:
-        with _child_span("memory.read", tracing):
-            try:
-                return await self.memory.read(subject)
-            except Exception as error:
-                raise TransactionViolation(
-                    f"Error reading the machine memory: {error}",
-                    cause=TransactionCause.READ_MACHINE_MEMORY_FAILURE,
-                ) from error
-
-    async def _write(
+    async def _persist(
         self,
-        subject: str,
+        subject: SubjectContent,
+        key: str,
         record: MachineMemoryRecord,
         previous: MachineMemoryRecord | None,
-        tracing: bool,
     ) -> None:
-        with _child_span("memory.write", tracing):
-            try:
-                await self.memory.write(subject, record, previous)
-            except Exception as error:
-                raise TransactionViolation(
-                    f"Error writing the machine memory: {error}",
-                    cause=TransactionCause.WRITE_MACHINE_MEMORY_FAILURE,
-                ) from error
-
-    async def _unlock(self, subject: str, tracing: bool) -> None:
-        # Tolerant on release (as Arvo's orchestrator is): the lock's TTL frees it if this fails.
-        with _child_span("memory.unlock", tracing), contextlib.suppress(Exception):
-            await self.memory.unlock(subject)
+        """Write, then let the store clean up an execution that has just ended."""
+        await self.access.write(
+            key, record, previous, metadata_for(record, subject, source=self.source)
+        )
+        await self.access.finish_if_ended(key, record, previous)
 
 
 def create_arvo_orchestrator(
     *,
-    memory: MachineMemory[MachineMemoryRecord],
+    memory: AnyMachineMemory,
     machines: Sequence[ArvoMachine],
     execution_units: float | None = None,
     requires_resource_locking: bool | None = None,

@@ -5,6 +5,12 @@ A subject is ``base64(zlib(compact JSON))`` of ``{orchestrator, execution, meta}
 CPython's ``zlib.compress`` on stock zlib reproduces the TypeScript bytes, and the JSON text is
 written in the caller's key order, so ``create(content)`` of a vector's content gives the vector's
 subject byte for byte. Parsing accepts a zlib or gzip container, like Node's ``inflateSync``.
+
+Parsing is bounded, because a subject arrives from outside inside every event: at most
+:data:`MAX_SUBJECT_LENGTH` characters are decoded, they may inflate to at most
+:data:`MAX_SUBJECT_JSON_BYTES` bytes of JSON (decompressed incrementally, so a zlib bomb costs no
+more memory than that), and the JSON obeys the limits of ``arvo_temporal/_json_limits.py``.
+A real subject is a few hundred bytes.
 """
 
 from __future__ import annotations
@@ -15,14 +21,18 @@ import json
 import re
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from arvo_temporal._inflate import InflateError, inflate
+from arvo_temporal._json_limits import JsonLimitError, load_json, printable
 from arvo_temporal.errors import InvalidSubjectError
 from arvo_temporal.sources import SYSTEM_SOURCE, IdClockSource
 
 __all__ = [
+    "MAX_SUBJECT_JSON_BYTES",
+    "MAX_SUBJECT_LENGTH",
     "ArvoOrchestrationSubject",
     "SubjectContent",
     "SubjectExecution",
@@ -33,8 +43,13 @@ _TYPE_PATTERN = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)+\.[a-z0-9]+$")
 _SEMVER_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
 _DOMAIN_PATTERN = re.compile(r"^[a-z0-9.]+$")
 _WILDCARD_VERSION = "0.0.0"
-# zlib header (RFC 1950) or gzip magic (RFC 1952): wbits=47 lets zlib detect either.
-_ZLIB_OR_GZIP = 32 + 15
+
+MAX_SUBJECT_JSON_BYTES: Final = 64 * 1024
+"""Most bytes a subject's JSON may inflate to when it is parsed (a real one is a few hundred)."""
+
+MAX_SUBJECT_LENGTH: Final = 96 * 1024
+"""Most characters of a subject that parsing decodes: the base64 of any compressed form of
+:data:`MAX_SUBJECT_JSON_BYTES` of JSON (even incompressible JSON, which zlib stores) fits."""
 
 
 class _Strict(BaseModel):
@@ -103,7 +118,7 @@ class SubjectContent(_Strict):
 def _describe(error: ValidationError) -> str:
     parts = []
     for issue in error.errors():
-        location = ".".join(str(part) for part in issue["loc"]) or "(root)"
+        location = ".".join(printable(str(part)) for part in issue["loc"]) or "(root)"
         parts.append(f"{location}: {issue['msg']}")
     return "; ".join(parts)
 
@@ -116,8 +131,20 @@ def _validate(content: Any) -> SubjectContent:
 
 
 def _encode(content: Mapping[str, Any]) -> str:
-    text = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
-    return base64.b64encode(zlib.compress(text.encode("utf-8"))).decode("ascii")
+    """The subject text; refused (rather than made) when ``parse`` would refuse it."""
+    prefix = "Error creating orchestration subject string"
+    try:
+        raw = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidSubjectError(
+            f"{prefix}: a text holds a lone surrogate, which has no UTF-8 form"
+        ) from None
+    if len(raw) > MAX_SUBJECT_JSON_BYTES:
+        raise InvalidSubjectError(
+            f"{prefix}: its JSON is {len(raw):,} bytes, over the {MAX_SUBJECT_JSON_BYTES:,}-byte "
+            "limit that parsing enforces"
+        )
+    return base64.b64encode(zlib.compress(raw)).decode("ascii")
 
 
 class ArvoOrchestrationSubject:
@@ -130,7 +157,8 @@ class ArvoOrchestrationSubject:
         """Validate ``content`` and encode it, keeping its key order (and any extra keys).
 
         Raises:
-            InvalidSubjectError: naming each invalid field.
+            InvalidSubjectError: naming each invalid field; also for content that ``parse``
+                would refuse (JSON over :data:`MAX_SUBJECT_JSON_BYTES`, a lone surrogate).
         """
         raw: Mapping[str, Any] = (
             content.model_dump(mode="json") if isinstance(content, SubjectContent) else content
@@ -194,24 +222,38 @@ class ArvoOrchestrationSubject:
     def parse(subject: str) -> SubjectContent:
         """Decode and validate a subject.
 
+        The work is bounded whatever the input: a subject longer than
+        :data:`MAX_SUBJECT_LENGTH` characters is refused before decoding, and one whose JSON
+        would inflate beyond :data:`MAX_SUBJECT_JSON_BYTES` bytes is refused as soon as
+        inflating passes that size.
+
         Raises:
-            InvalidSubjectError: saying which step failed (base64, inflate, JSON or schema).
+            InvalidSubjectError: saying which step failed (length, base64, inflate, size, JSON
+                or schema).
         """
         prefix = "Error parsing orchestration subject string"
         if not isinstance(subject, str) or not subject:
             raise InvalidSubjectError(f"{prefix}: the subject is empty")
+        if len(subject) > MAX_SUBJECT_LENGTH:
+            raise InvalidSubjectError(
+                f"{prefix}: the subject is longer than {MAX_SUBJECT_LENGTH:,} characters"
+            )
         try:
             compressed = base64.b64decode(subject, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidSubjectError(f"{prefix}: not standard base64") from None
         try:
-            text = zlib.decompress(compressed, _ZLIB_OR_GZIP)
-        except zlib.error:
-            raise InvalidSubjectError(f"{prefix}: not a zlib or gzip compressed payload") from None
+            text = inflate(compressed, limit=MAX_SUBJECT_JSON_BYTES)
+        except InflateError as error:
+            raise InvalidSubjectError(f"{prefix}: {error}") from None
         try:
-            content = json.loads(text.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            content = load_json(text.decode("utf-8"))
+        except UnicodeDecodeError:
             raise InvalidSubjectError(f"{prefix}: the payload is not UTF-8 JSON") from None
+        except JsonLimitError as error:
+            raise InvalidSubjectError(
+                f"{prefix}: the payload is not UTF-8 JSON ({error})"
+            ) from None
         try:
             return _validate(content)
         except InvalidSubjectError as error:

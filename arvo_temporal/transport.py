@@ -12,6 +12,10 @@ only sinks and ingress convert. What is worth knowing about the mapping:
 * Arvo's content type starts with ``application/cloudevents+json``, which HTTP receivers read as
   *structured* mode. In binary mode it is therefore sent as ``application/json;charset=UTF-8;
   profile=arvo`` and mapped back on receipt, so both directions stay spec-conformant and lossless.
+* Requests are read by ``arvo_temporal/_http_reading.py``, not by the SDK's ``from_http``: the
+  SDK decodes JSON without bounds, gives up on header values that are not text and reports
+  problems without the field, while a receiver must answer any request with an error that names
+  what is wrong.
 """
 
 from __future__ import annotations
@@ -22,13 +26,18 @@ from typing import Any, Literal
 
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings import http as ce_http
-from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
+from arvo_temporal._http_reading import (
+    ARVO_BINARY_CONTENT_TYPE,
+    arvo_time,
+    read_batch,
+    read_event,
+    restore_number,
+)
 from arvo_temporal.errors import ArvoEventValidationError
 from arvo_temporal.events import ARVO_DATA_CONTENT_TYPE, CLOUDEVENT_ATTRIBUTES, ArvoEvent
-from arvo_temporal.sources import format_arvo_time
 
 __all__ = [
     "ARVO_BINARY_CONTENT_TYPE",
@@ -36,12 +45,12 @@ __all__ = [
     "HttpRequestParts",
     "from_cloudevent",
     "from_http",
+    "from_http_batch",
     "to_cloudevent",
     "to_http",
 ]
 
 HttpMode = Literal["binary", "structured"]
-ARVO_BINARY_CONTENT_TYPE = "application/json;charset=UTF-8;profile=arvo"
 _FORMAT = JSONFormat()
 # Every CloudEvents core attribute but data and time, which the SDK takes separately.
 _CORE_ATTRIBUTES = tuple(a for a in CLOUDEVENT_ATTRIBUTES if a not in ("data", "time"))
@@ -72,16 +81,6 @@ def to_cloudevent(event: ArvoEvent) -> CloudEvent:
     return CloudEvent(attributes=attributes, data=dict(event.data))
 
 
-def _restore_number(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() and "." not in value else number
-    return value
-
-
 def from_cloudevent(cloudevent: BaseCloudEvent) -> ArvoEvent:
     """Rebuild an ``ArvoEvent`` from any ``cloudevents.core`` event.
 
@@ -89,13 +88,10 @@ def from_cloudevent(cloudevent: BaseCloudEvent) -> ArvoEvent:
         ArvoEventValidationError: when the CloudEvent is not a valid Arvo event (naming fields).
     """
     attributes = dict(cloudevent.get_attributes())
-    moment = attributes.pop("time", None)
-    if isinstance(moment, datetime):
-        attributes["time"] = format_arvo_time(moment)
-    elif moment is not None:
-        attributes["time"] = moment
+    if "time" in attributes:
+        attributes["time"] = arvo_time(attributes["time"])
     if "executionunits" in attributes:
-        attributes["executionunits"] = _restore_number(attributes["executionunits"])
+        attributes["executionunits"] = restore_number(attributes["executionunits"])
     data = cloudevent.get_data()
     if isinstance(data, (bytes, str)):
         raise ArvoEventValidationError({"data": "must be a JSON object, got text or bytes"})
@@ -122,19 +118,29 @@ def to_http(event: ArvoEvent, mode: HttpMode = "structured") -> HttpRequestParts
 
 
 def from_http(headers: Mapping[str, str], body: bytes) -> ArvoEvent:
-    """Parse an HTTP request in either mode (binary when ``ce-*`` headers are present).
+    """Parse one event from an HTTP request: binary mode when any ``ce-*`` header is present,
+    else structured mode, which needs the content type ``application/cloudevents+json``.
+
+    Whatever the headers and body, this returns an event or raises the error below. Header
+    values are text; the body in structured mode and the data in binary mode obey the JSON
+    limits of ``arvo_temporal/_json_limits.py`` (nesting, integer size).
 
     Raises:
-        ArvoEventValidationError: for a body or headers that do not make a valid Arvo event.
+        ArvoEventValidationError: naming each bad field: an event attribute (``time``, ``type``
+            …, from the body or from its ``ce-*`` header), ``data`` (a binary-mode body that is
+            not a JSON object), ``event`` (a structured body that is not a JSON object),
+            ``content-type``, ``headers`` or ``headers.<name>`` (not text), ``body`` (not bytes).
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
-    message = ce_http.HTTPMessage(headers=lowered, body=body)
-    try:
-        cloudevent = ce_http.from_http(message, _FORMAT, CloudEvent)
-    except (BaseCloudEventException, ValueError, TypeError, KeyError) as error:
-        raise ArvoEventValidationError({"cloudevent": str(error)}) from None
-    if cloudevent.get_datacontenttype() == ARVO_BINARY_CONTENT_TYPE:
-        attributes = dict(cloudevent.get_attributes())
-        attributes["datacontenttype"] = ARVO_DATA_CONTENT_TYPE
-        cloudevent = CloudEvent(attributes=attributes, data=cloudevent.get_data())
-    return from_cloudevent(cloudevent)
+    return read_event(headers, body)
+
+
+def from_http_batch(headers: Mapping[str, str], body: bytes) -> list[ArvoEvent]:
+    """Parse a CloudEvents JSON batch (content type ``application/cloudevents-batch+json``):
+    a JSON array of structured events, as the HTTP sinks' batch mode posts them.
+
+    Raises:
+        ArvoEventValidationError: naming each bad field of every bad event by its index
+            (``events[3].type``), or ``events`` (a body that is not a JSON array, or breaks the
+            JSON limits), ``content-type``, ``headers``, ``headers.<name>`` or ``body``.
+    """
+    return read_batch(headers, body)

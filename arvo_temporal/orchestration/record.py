@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = ["ErrorRecord", "MachineMemoryRecord", "RecordEvents"]
 
@@ -31,6 +31,17 @@ class RecordEvents(_Record):
 
     consumed: dict[str, Any]
     produced: list[dict[str, Any]]
+    expected: dict[str, list[dict[str, Any]]] | None = None
+    """Resumables only: for each event the last call emitted (by id), the responses collected
+    so far (Arvo's ``events.expected``). None for machines."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_expected(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A machine record has no ``expected`` in Arvo; keep its JSON exactly Arvo's shape.
+        data: dict[str, Any] = handler(self)
+        if data.get("expected") is None:
+            data.pop("expected", None)
+        return data
 
 
 class ErrorRecord(_Record):
@@ -54,6 +65,8 @@ class MachineMemoryRecord(_Record):
     events: RecordEvents | None = None
     machine_version: str | None = Field(default=None, alias="machineVersion")
     error: ErrorRecord | None = None
+    execution_units: float = Field(default=0.0, alias="executionUnits")
+    """The execution's running total of ``executionunits``: every consumed and emitted event."""
 
     @property
     def failed(self) -> bool:

@@ -41,6 +41,7 @@ from arvo_temporal.orchestration.emission import (
 )
 from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord, RecordEvents
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.status import total_execution_units
 from arvo_temporal.sources import IdClockSource
 from arvo_temporal.subject import SubjectContent
 
@@ -58,7 +59,11 @@ __all__ = [
     "StepObserver",
     "StepOutcome",
     "StepResult",
+    "bounded",
+    "check_event_sizes",
     "check_subject",
+    "counted",
+    "failure_result",
     "step",
     "step_cancel",
     "step_timer",
@@ -133,7 +138,8 @@ def _kib(size: int) -> str:
     return f"{size / 1024:,.1f} KiB"
 
 
-def _check_events(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
+def check_event_sizes(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
+    """Raise ``SizeLimitExceeded`` for the first emitted event over ``limits.event_bytes``."""
     if limits is None:
         return
     for event in events:
@@ -145,26 +151,28 @@ def _check_events(events: list[ArvoEvent], limits: SizeLimits | None) -> None:
             )
 
 
-def _bounded(
+def bounded(
     ctx: EmissionContext,
-    settings: OrchestratorSettings,
     result: StepResult,
     limits: SizeLimits | None,
+    *,
+    domains: tuple[DomainToken, ...],
 ) -> StepResult:
-    """The step's result, or a failure when its record outgrew the limit."""
+    """The step's result, or a failure (system errors into ``domains``) when its record outgrew
+    the limit."""
     if limits is None or result.record is None:
         return result
     size = _json_bytes(result.record)
     if size <= limits.record_bytes:
         return result
-    return _failure(
+    return failure_result(
         ctx,
-        settings,
         SizeLimitExceeded(
             f"the machine record would be {_kib(size)}, over the limit of "
             f"{_kib(limits.record_bytes)} (SizeLimits.record_bytes): the context or the "
             "events of one step are too large"
         ),
+        domains=domains,
     )
 
 
@@ -207,6 +215,11 @@ class StepResult:
         """Every emitted event, in emission order."""
         return self.result.all_events
 
+    @classmethod
+    def ignored(cls, reason: str) -> StepResult:
+        """Nothing to write and nothing emitted, with the reason."""
+        return cls(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+
 
 def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
     """The subject check that precedes any memory access (docs/arvo.md §5.2 step 2).
@@ -229,7 +242,17 @@ def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
 
 
 def _ignored(reason: str) -> StepResult:
-    return StepResult(StepOutcome.IGNORED, OrchestratorResult.empty(), None, reason)
+    return StepResult.ignored(reason)
+
+
+def counted(
+    result: StepResult, previous: MachineMemoryRecord | None, consumed: ArvoEvent | None
+) -> StepResult:
+    """The result with the execution-units total of its record brought up to date."""
+    if result.record is None:
+        return result
+    units = total_execution_units(previous, consumed, result.events)
+    return replace(result, record=result.record.model_copy(update={"execution_units": units}))
 
 
 def step(
@@ -300,13 +323,14 @@ def step(
             events = build_events(
                 ctx, raw_events, default_service_domains=settings.domains.services
             )
-            _check_events(events, limits)
+            check_event_sizes(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
+        return counted(_failure(ctx, settings, error), record, event)
     result = _executed(ctx, executed, events, consumed=event, machine_version=machine.version)
-    return _bounded(ctx, settings, result, limits)
+    domains = settings.domains.system_error
+    return counted(bounded(ctx, result, limits, domains=domains), record, event)
 
 
 def _with_completion(
@@ -417,16 +441,25 @@ def step_timer(
             settings=settings,
         )
         events = build_events(ctx, raw_events, default_service_domains=settings.domains.services)
-        _check_events(events, limits)
+        check_event_sizes(events, limits)
     except Exception as error:
         if is_violation(error):
             raise
-        return _failure(ctx, settings, error)
+        return counted(_failure(ctx, settings, error), record, None)
     result = _executed(ctx, executed, events, consumed=consumed, machine_version=machine.version)
-    return _bounded(ctx, settings, result, limits)
+    domains = settings.domains.system_error
+    return counted(bounded(ctx, result, limits, domains=domains), record, None)
 
 
 def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Exception) -> StepResult:
+    return failure_result(ctx, error, domains=settings.domains.system_error)
+
+
+def failure_result(
+    ctx: EmissionContext, error: Exception, *, domains: tuple[DomainToken, ...]
+) -> StepResult:
+    """An ordinary error ends the execution: a failure record plus ``sys.<source>.error``
+    events, one per resolved domain of ``domains`` (docs/arvo.md §5.6)."""
     if isinstance(error, SizeLimitExceeded):
         # The trigger's tracestate is copied onto every emitted event: when it is what made
         # them too large, the system error must not be too large as well.
@@ -440,7 +473,7 @@ def _failure(ctx: EmissionContext, settings: OrchestratorSettings, error: Except
             stack=error_to_data(error)["errorStack"],
         ),
     )
-    events = build_system_errors(ctx, error, domains=settings.domains.system_error)
+    events = build_system_errors(ctx, error, domains=domains)
     return StepResult(
         StepOutcome.FAILED, OrchestratorResult.from_events(events), failure, str(error)
     )
@@ -475,6 +508,8 @@ def step_cancel(
             ),
         }
     )
-    return StepResult(
-        StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason
+    return counted(
+        StepResult(StepOutcome.EXECUTED, OrchestratorResult.from_events(events), cancelled, reason),
+        record,
+        None,
     )

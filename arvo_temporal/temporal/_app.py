@@ -24,13 +24,22 @@ from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.handler import ArvoEventHandler
 from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.orchestration.resumable_step import ResumableSettings
 from arvo_temporal.orchestration.step import EmissionDomains, OrchestratorSettings, SizeLimits
 from arvo_temporal.registry import MachineRegistry
+from arvo_temporal.resumable import ArvoResumable
 from arvo_temporal.sinks import DeadLetterSink, EventSink, SinkRouter
 
 __all__ = [
     "DEFAULT_SINK_ATTEMPTS",
-    "DEFAULT_TASK_QUEUE", "ArvoApp", "HandlerSettings", "OrchestratorSpec", "Route"]
+    "DEFAULT_TASK_QUEUE",
+    "AnySpec",
+    "ArvoApp",
+    "HandlerSettings",
+    "OrchestratorSpec",
+    "ResumableSpec",
+    "Route",
+]
 
 DEFAULT_TASK_QUEUE = "arvo"
 DEFAULT_SINK_ATTEMPTS = 20
@@ -74,21 +83,71 @@ class OrchestratorSpec:
 
 
 @dataclass(frozen=True)
+class ResumableSpec:
+    """One resumable orchestrator (``create_arvo_resumable``) and how it runs on Temporal: in
+    the same one-workflow-per-subject shell as machines, its handler functions called inside
+    the workflow (held to the sandbox like machine code; its in-process memory is not used).
+
+    Attributes:
+        resumable: the resumable, built at module level or by a module-level function with
+            plain-data arguments (the worker builds it again inside each run's sandbox).
+        execution_timeout: as for ``OrchestratorSpec``.
+    """
+
+    resumable: ArvoResumable
+    execution_timeout: timedelta | None = None
+
+    @property
+    def source(self) -> str:
+        """``arvo.orc.<name>``."""
+        return self.resumable.source
+
+    @property
+    def machines(self) -> tuple[ArvoMachine, ...]:
+        """None: a resumable is code, not a statechart."""
+        return ()
+
+    def settings(self) -> ResumableSettings:
+        """The pure core's view of this orchestrator."""
+        return self.resumable.settings
+
+
+AnySpec = OrchestratorSpec | ResumableSpec
+"""What an app serves for one orchestrator source."""
+
+
+@dataclass(frozen=True)
 class HandlerSettings:
     """How one service handler runs as an activity; None takes the app's value.
 
     Attributes:
+        local: run as a *local* activity, in the worker that runs the workflow, inside its
+            workflow task: no activity task round trip through the server and two history
+            events fewer per call (one marker instead of scheduled/started/completed and the
+            next workflow task). For short handlers (the app's default); a worker lost in the
+            middle is noticed when its workflow task times out (10 s) and the call is made again
+            by the next worker. False: a regular activity, for long handlers (with heartbeats)
+            or handlers that scale apart on their own ``task_queue``.
         timeout: how long one attempt may run.
-        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere).
+        heartbeat: how soon a lost worker is noticed (the attempt is retried elsewhere);
+            regular activities only.
+        task_queue: the task queue of a regular activity (None: the app's); a worker started
+            with ``create_worker(client, app=app, task_queue=...)`` serves it.
     """
 
+    local: bool | None = None
     timeout: timedelta | None = None
     heartbeat: timedelta | None = None
+    task_queue: str | None = None
 
 
-def _as_spec(value: OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]) -> OrchestratorSpec:
-    if isinstance(value, OrchestratorSpec):
+def _as_spec(
+    value: AnySpec | ArvoResumable | ArvoMachine | Sequence[ArvoMachine],
+) -> AnySpec:
+    if isinstance(value, (OrchestratorSpec, ResumableSpec)):
         return value
+    if isinstance(value, ArvoResumable):
+        return ResumableSpec(resumable=value)
     if isinstance(value, ArvoMachine):
         return OrchestratorSpec(machines=(value,))
     return OrchestratorSpec(machines=tuple(value))
@@ -108,7 +167,9 @@ class ArvoApp:
         handler_heartbeat: how soon a worker lost in the middle of a handler is noticed (10 s):
             the activity heartbeats while the handler runs, and Temporal retries the attempt
             elsewhere once no heartbeat came for this long.
-        handler_settings: per handler source, ``HandlerSettings`` that override the two above.
+        handler_settings: per handler source, ``HandlerSettings`` that override the two above,
+            and ``local_handlers``.
+        local_handlers: run handlers as local activities (``HandlerSettings.local``; True).
         dead_letter: where events a sink refused for good are kept
             (``arvo_temporal/sinks/_dead_letters.py``); None: the worker's default, the file
             ``.arvo-temporal/dead-letter.jsonl`` (the CLI and ``workers/main.py`` put it under
@@ -131,7 +192,9 @@ class ArvoApp:
     def __init__(
         self,
         *,
-        orchestrators: Iterable[OrchestratorSpec | ArvoMachine | Sequence[ArvoMachine]] = (),
+        orchestrators: Iterable[
+            AnySpec | ArvoResumable | ArvoMachine | Sequence[ArvoMachine]
+        ] = (),
         handlers: Iterable[ArvoEventHandler] = (),
         sinks: Mapping[str, EventSink] | None = None,
         default_sink: EventSink | None = None,
@@ -142,7 +205,9 @@ class ArvoApp:
         dead_letter: DeadLetterSink | None = None,
         sink_attempts: int = DEFAULT_SINK_ATTEMPTS,
         size_limits: SizeLimits | None = None,
+        local_handlers: bool = True,
     ) -> None:
+        self.local_handlers = local_handlers
         self.size_limits = size_limits or SizeLimits()
         if sink_attempts < 1:
             raise ConfigViolation(f"sink_attempts must be at least 1, not {sink_attempts}")
@@ -152,7 +217,7 @@ class ArvoApp:
         self.handler_heartbeat = handler_heartbeat
         self.handler_settings = dict(handler_settings or {})
         self.dead_letter = dead_letter
-        self.orchestrators: dict[str, OrchestratorSpec] = {}
+        self.orchestrators: dict[str, AnySpec] = {}
         for value in orchestrators:
             spec = _as_spec(value)
             if spec.source in self.orchestrators:
@@ -167,7 +232,7 @@ class ArvoApp:
         self.sinks = SinkRouter(dict(sinks or {}), default=default_sink)
         self._settings = {source: spec.settings() for source, spec in self.orchestrators.items()}
 
-    def settings_for(self, source: str) -> OrchestratorSettings:
+    def settings_for(self, source: str) -> OrchestratorSettings | ResumableSettings:
         """The orchestrator settings for a source.
 
         Raises:
@@ -182,11 +247,13 @@ class ArvoApp:
             ) from None
 
     def handler_limits(self, source: str) -> HandlerSettings:
-        """The timeout and heartbeat of one handler (its own settings, else the app's)."""
+        """How one handler runs: its own settings, else the app's (every field resolved)."""
         own = self.handler_settings.get(source, HandlerSettings())
         return HandlerSettings(
+            local=self.local_handlers if own.local is None else own.local,
             timeout=own.timeout or self.handler_timeout,
             heartbeat=own.heartbeat or self.handler_heartbeat,
+            task_queue=own.task_queue or self.task_queue,
         )
 
     def route(self, event: ArvoEvent) -> tuple[Route, str]:

@@ -11,9 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 
 from arvo_temporal.errors import ConfigViolation
+from arvo_temporal.orchestration.resumable_step import ResumableSettings
 from arvo_temporal.orchestration.step import OrchestratorSettings
-from arvo_temporal.temporal._app import ArvoApp, OrchestratorSpec
-from arvo_temporal.temporal._sandbox import rebuild_machine
+from arvo_temporal.temporal._app import AnySpec, ArvoApp, ResumableSpec
+from arvo_temporal.temporal._sandbox import rebuild_machine, rebuild_resumable
 
 __all__ = ["AppBinding"]
 
@@ -30,7 +31,9 @@ class AppBinding:
     app: ArvoApp
     sandboxed_machines: bool = True
 
-    def orchestrator(self, source: str) -> tuple[OrchestratorSpec, OrchestratorSettings]:
+    def orchestrator(
+        self, source: str
+    ) -> tuple[AnySpec, OrchestratorSettings | ResumableSettings]:
         """The spec and the pure core's settings for ``source``.
 
         Raises:
@@ -46,6 +49,9 @@ class AppBinding:
         if not self.sandboxed_machines:
             return spec, self.app.settings_for(source)
         try:
+            if isinstance(spec, ResumableSpec):
+                rebuilt = dataclasses.replace(spec, resumable=rebuild_resumable(spec.resumable))
+                return rebuilt, rebuilt.settings()
             machines = tuple(rebuild_machine(machine) for machine in spec.machines)
         except ConfigViolation:
             raise
@@ -56,4 +62,5 @@ class AppBinding:
                 f"the machines of {source} cannot be built inside the workflow sandbox: "
                 f"{type(error).__name__}: {error}"
             ) from error
+        assert not isinstance(spec, ResumableSpec)
         return spec, dataclasses.replace(spec, machines=machines).settings()

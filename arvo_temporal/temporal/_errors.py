@@ -22,6 +22,7 @@ from arvo_temporal.errors import (
     ArvoError,
     ConfigViolation,
     ContractViolation,
+    DataValidationError,
     ExecutionClosedError,
     ExecutionViolation,
     TransactionCause,
@@ -29,6 +30,7 @@ from arvo_temporal.errors import (
     ViolationError,
     is_violation,
 )
+from arvo_temporal.violations import violation_from_payload, violation_to_payload
 
 __all__ = [
     "CONTINUING_AS_NEW",
@@ -82,7 +84,12 @@ def _fields(error: BaseException) -> dict[str, Any]:
             "metadata": error.metadata,
         }
     if isinstance(error, ViolationError):
-        return {"message": error.raw_message, "metadata": error.metadata}
+        fields: dict[str, Any] = {"message": error.raw_message, "metadata": error.metadata}
+        if type(error).__name__ not in _REBUILD:
+            # A user-defined violation: its class and attributes, so the client can rebuild
+            # the very class (arvo_temporal/violations.py), not only the kind it specialises.
+            fields["violation"] = violation_to_payload(error)
+        return fields
     if isinstance(error, ExecutionClosedError):
         return {"subject": error.subject, "workflow_id": error.workflow_id}
     return {"message": str(error)}
@@ -127,12 +134,25 @@ _REBUILD: dict[str, Callable[[Mapping[str, Any]], ArvoError]] = {
 }
 
 
+def _user_violation(payload: Mapping[str, Any]) -> ArvoError | None:
+    """The user's own violation class, when it can be imported here (else None: the kind it
+    specialises is rebuilt instead)."""
+    try:
+        rebuilt = violation_from_payload(payload)
+    except DataValidationError:
+        return None
+    return None if hasattr(rebuilt, "original_class") else rebuilt
+
+
 def error_from_failure(failure: ApplicationError) -> ArvoError:
     """The Arvo error an ``ApplicationError`` carries (rebuilt from its type and fields)."""
     details = failure.details
     fields: Mapping[str, Any] = (
         details[0] if details and isinstance(details[0], Mapping) else {"message": failure.message}
     )
+    payload = fields.get("violation")
+    if isinstance(payload, Mapping) and (own := _user_violation(payload)) is not None:
+        return own
     rebuild = _REBUILD.get(failure.type or "")
     if rebuild is None:
         return ExecutionViolation(f"{failure.type or 'Error'}: {failure.message}")

@@ -65,6 +65,7 @@ class ExecutionState:
         self.cancel_reason = carried.cancel_reason
         self.deadline_ms = carried.deadline_ms
         self.ended_with: str | None = None
+        self.output: dict[str, Any] | None = None  # when the record does not hold it
         self.dead_letters: list[DeadLettered] = list(carried.dead_letters)
         self.dead_letter_count = carried.dead_letter_count
         # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
@@ -148,7 +149,7 @@ class ExecutionState:
         output = None
         if record is not None and record.state is not None and self.status == "done":
             value = record.state.get("output")
-            output = value if isinstance(value, dict) else None
+            output = value if isinstance(value, dict) else self.output
         error = self.ended_with
         if record is not None and record.failed and record.error is not None:
             error = f"{record.error.name}: {record.error.message}"

@@ -56,11 +56,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.temporal._activities import ArvoActivities
-from arvo_temporal.temporal._app import ArvoApp
+from arvo_temporal.temporal._app import ArvoApp, ResumableSpec
 from arvo_temporal.temporal._binding import AppBinding
-from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules
+from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules, rebuild_resumable
 from arvo_temporal.temporal._search_attributes import register_search_attributes
-from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
+from arvo_temporal.temporal._workflow import ArvoMachineWorkflow, LegacyArvoMachineWorkflow
 
 __all__ = ["PASSTHROUGH_MODULES", "ArvoPlugin", "arvo_data_converter", "tracing_configured"]
 
@@ -188,6 +188,9 @@ class ArvoPlugin(SimplePlugin):
             machines = [machine for spec in app.orchestrators.values() for machine in spec.machines]
             for machine in machines:
                 check_rebuildable(machine)
+            for spec in app.orchestrators.values():
+                if isinstance(spec, ResumableSpec):
+                    rebuild_resumable(spec.resumable)  # refuses one the sandbox cannot build
             self.passthrough_modules += tuple(sorted(contract_modules(machines)))
         interceptors: list[Any] = []
         if tracing if tracing is not None else tracing_configured():
@@ -198,7 +201,7 @@ class ArvoPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=arvo_data_converter,
             interceptors=interceptors,
-            workflows=[ArvoMachineWorkflow] if app is not None else None,
+            workflows=[ArvoMachineWorkflow, LegacyArvoMachineWorkflow] if app is not None else None,
             workflow_runner=self._sandbox_runner if app is not None else None,
         )
 

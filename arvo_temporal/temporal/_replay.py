@@ -8,18 +8,46 @@ history.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, WorkflowReplayResult
+from temporalio.workflow import NondeterminismError
 
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._plugin import ArvoPlugin
 
-__all__ = ["load_history", "replay_history"]
+__all__ = ["ReplayFailureKind", "classify_replay_failure", "load_history", "replay_history"]
+
+ReplayFailureKind = Literal["nondeterminism", "failure"]
+
+_UNDECODABLE = re.compile(r"validation error for (\w+)")
+
+
+def classify_replay_failure(error: BaseException) -> tuple[ReplayFailureKind, str]:
+    """What a failed replay means, in one line.
+
+    Temporal matches recorded local-activity results to the code's local activities by
+    sequence, not by activity type: when a changed machine runs another local activity first
+    (a dispatch where a handler was recorded), the recorded result fails to decode instead of
+    raising ``NondeterminismError``. That is the same finding, so it is reported as one.
+    """
+    if isinstance(error, NondeterminismError):
+        return "nondeterminism", str(error)
+    text = str(error)
+    if "Failed decoding arguments" in text:
+        expected = _UNDECODABLE.search(text)
+        what = f" as {expected.group(1)}" if expected else ""
+        return "nondeterminism", (
+            f"a recorded local activity result does not decode{what}: this code runs another "
+            "activity at that point than the history recorded (the machine or what it emits "
+            "changed)"
+        )
+    return "failure", f"{type(error).__name__}: {text}"
 
 
 def load_history(

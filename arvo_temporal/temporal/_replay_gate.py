@@ -19,16 +19,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Literal
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
-from temporalio.workflow import NondeterminismError
 
 from arvo_temporal.temporal._app import ArvoApp
 from arvo_temporal.temporal._plugin import ArvoPlugin
-from arvo_temporal.temporal._workflow import WORKFLOW_NAME
+from arvo_temporal.temporal._replay import ReplayFailureKind, classify_replay_failure
+from arvo_temporal.temporal._workflow import WORKFLOW_NAMES
 
 __all__ = ["ReplayFailure", "ReplayGateReport", "gate_query", "replay_recent"]
 
@@ -47,7 +46,7 @@ class ReplayFailure:
 
     workflow_id: str
     run_id: str
-    kind: Literal["nondeterminism", "failure"]
+    kind: ReplayFailureKind
     message: str
 
 
@@ -77,7 +76,7 @@ def gate_query(query: str | None = None) -> str:
     Other workflow types may share the namespace; replaying them against an Arvo app would fail
     for reasons that say nothing about the change being checked.
     """
-    base = f"WorkflowType = '{WORKFLOW_NAME}'"
+    base = "WorkflowType IN (" + ", ".join(f"'{name}'" for name in WORKFLOW_NAMES) + ")"
     return f"{base} AND ({query})" if query and query.strip() else base
 
 
@@ -121,14 +120,12 @@ async def replay_recent(
             error = result.replay_failure
             if error is None:
                 continue
-            kind: Literal["nondeterminism", "failure"] = (
-                "nondeterminism" if isinstance(error, NondeterminismError) else "failure"
-            )
+            kind, message = classify_replay_failure(error)
             failure = ReplayFailure(
                 workflow_id=result.history.workflow_id,
                 run_id=result.history.run_id,
                 kind=kind,
-                message=str(error),
+                message=message,
             )
             return ReplayGateReport(query=full_query, replayed=replayed, failure=failure)
     return ReplayGateReport(query=full_query, replayed=replayed, failure=None)

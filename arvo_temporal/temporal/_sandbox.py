@@ -24,9 +24,10 @@ from temporalio import workflow
 
 from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.machine import ArvoMachine, MachineOrigin
+from arvo_temporal.resumable import ArvoResumable
 from arvo_temporal.temporal._app import ArvoApp, OrchestratorSpec
 
-__all__ = ["check_rebuildable", "contract_modules", "rebuild_machine"]
+__all__ = ["check_rebuildable", "contract_modules", "rebuild_machine", "rebuild_resumable"]
 
 
 def _label(machine: ArvoMachine) -> str:
@@ -132,4 +133,34 @@ def rebuild_machine(machine: ArvoMachine) -> ArvoMachine:
     raise ConfigViolation(
         f"{origin.describe()} no longer builds machine {_label(machine)} inside the workflow "
         "sandbox"
+    )
+
+
+def rebuild_resumable(resumable: ArvoResumable) -> ArvoResumable:
+    """The same resumable, built again by code imported in the current (sandboxed) context, so
+    its handler functions run under the sandbox's restrictions like machine code.
+
+    Raises:
+        ConfigViolation: it has no rebuildable origin, or the origin no longer builds it.
+    """
+    origin = resumable.origin
+    if origin is None or not origin.rebuildable:
+        where = origin.describe() if origin else "an unknown place"
+        raise ConfigViolation(
+            f"resumable {resumable.source} was built in {where}, which the workflow sandbox "
+            "cannot call again; build it at module level or in a module-level function whose "
+            "arguments are plain data, in an importable module (not __main__), or serve it "
+            "unguarded with ArvoPlugin(app, sandboxed_machines=False)"
+        )
+    module = _import_in_run(origin.module)
+    if origin.factory is not None:
+        candidates = [_resolve(module, origin.factory)(**dict(origin.arguments or ()))]
+    else:
+        candidates = list(vars(module).values())
+    for candidate in candidates:
+        if isinstance(candidate, ArvoResumable) and candidate.source == resumable.source:
+            return candidate
+    raise ConfigViolation(
+        f"{origin.describe()} no longer builds resumable {resumable.source} inside the "
+        "workflow sandbox"
     )

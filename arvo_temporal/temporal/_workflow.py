@@ -44,6 +44,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from arvo_temporal.events import ArvoEvent
     from arvo_temporal.orchestration.result import OrchestratorResult
+    from arvo_temporal.orchestration.resumable_step import (
+        ResumableSettings,
+        cancel_resumable,
+        step_resumable,
+    )
     from arvo_temporal.orchestration.step import (
         OrchestratorSettings,
         SizeLimits,
@@ -83,20 +88,30 @@ with workflow.unsafe.imports_passed_through():
 __all__ = [
     "CANCEL_OWN_RUN_ACTIVITY",
     "CANCEL_SIGNAL",
+    "DELIVER_UPDATE",
     "DISPATCH_ACTIVITY",
     "EVENT_SIGNAL",
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
+    "LEGACY_WORKFLOW_NAME",
     "WORKFLOW_NAME",
+    "WORKFLOW_NAMES",
     "ArvoMachineWorkflow",
     "WorkflowIdClock",
 ]
 
-WORKFLOW_NAME = "ArvoMachineWorkflow"
+WORKFLOW_NAME = "ArvoExecution"
+LEGACY_WORKFLOW_NAME = "ArvoMachineWorkflow"
+"""The type of runs started before handlers ran as local activities: they replay as they were
+recorded (regular activities) and become ``ArvoExecution`` runs at their next continue-as-new.
+A new workflow type, rather than ``workflow.patched``, because a patch costs every run a marker
+and a search attribute upsert, which is most of the gain for short executions."""
+WORKFLOW_NAMES = (WORKFLOW_NAME, LEGACY_WORKFLOW_NAME)
 HANDLE_ACTIVITY = "arvo_handle"
 DISPATCH_ACTIVITY = "arvo_dispatch"
 EXECUTE_UPDATE = "execute"
 EVENT_SIGNAL = "arvo_event"
+DELIVER_UPDATE = "arvo_deliver"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
@@ -105,6 +120,12 @@ _DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
 _CANCEL_THROUGH_TEMPORAL = "arvo-cancel-through-temporal"
 """Patch id: runs recorded before the execution timeout and the ``arvo_cancel`` signal ended
 through a Temporal cancel request replay as they were (the run COMPLETED then)."""
+
+LOCAL_HANDLERS_PER_TASK = 50
+"""Local handler calls one workflow task may hold. Their results are recorded when the task
+completes, so a machine that keeps calling handlers would otherwise grow one task's completion
+without bound (and see continue-as-new suggested only when it ends); past this many the next
+call runs as a regular activity, which ends the task."""
 
 # Well before Temporal's hard per-run limits (10,000 signals, 2,000 updates; docs/temporal.md §3).
 MESSAGES_BEFORE_CONTINUE_AS_NEW = 4000
@@ -150,6 +171,10 @@ class ArvoMachineWorkflow:
     versions (a new version means new subjects) and by the replay gate
     (``arvo-temporal replay``)."""
 
+    _local_handlers = True
+    """Handlers may run as local activities (``HandlerSettings.local``); see
+    ``LEGACY_WORKFLOW_NAME``."""
+
     @workflow.init
     def __init__(self, input: WorkflowInput) -> None:
         carried = input.carried
@@ -161,7 +186,7 @@ class ArvoMachineWorkflow:
             rejections=carried.rejections if carried else (),
         )
         self._binding: AppBinding | None = None
-        self._settings: OrchestratorSettings | None = None
+        self._settings: OrchestratorSettings | ResumableSettings | None = None
         self._subject: SubjectContent | None = None
         self._draining = False
         self._messages = 0
@@ -170,6 +195,7 @@ class ArvoMachineWorkflow:
         self._dispatch_tail: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred_handlers: list[HandleRequest] = []
+        self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
         self._carried_handlers = list(carried.handler_requests) if carried else []
 
     def _bind(self, binding: AppBinding) -> None:
@@ -187,6 +213,27 @@ class ArvoMachineWorkflow:
             self._reject(event, problem)
             return
         self._offer(event)
+
+    @workflow.update(name=DELIVER_UPDATE)
+    def deliver(self, event: ArvoEvent) -> None:
+        """Fire-and-forget delivery as an update, returned once accepted (durable): what the
+        client's ``send`` uses for events to a running execution. Unlike a signal it never
+        races continue-as-new: Temporal fails the task that continues as new when a signal
+        arrived meanwhile, whereas an update it has not yet shown the run is handed to the next
+        run. Accepted while the run drains; the event is then carried."""
+        self._messages += 1
+        self._updates += 1
+        self._offer(event)
+
+    @deliver.validator
+    def _validate_deliver(self, event: ArvoEvent) -> None:
+        problem = self._refusal(event)
+        if problem is not None:
+            raise failure_for(problem)
+        if self._state.ended:
+            raise failure_for(
+                ExecutionClosedError(event.subject, workflow_id=workflow.info().workflow_id)
+            )
 
     @workflow.update(name=EXECUTE_UPDATE)
     async def execute(self, event: ArvoEvent) -> OrchestratorResult:
@@ -416,17 +463,20 @@ class ArvoMachineWorkflow:
         try:
             if check_subject(event, settings.source) is None:
                 raise ConfigViolation(f"the subject does not belong to {settings.source}")
-            result = step(
-                settings,
-                record=self._state.record,
-                event=event,
-                subject=subject,
-                id_clock=_CLOCK,
-                traceparent=event.traceparent,
-                tracestate=event.tracestate,
-                now_ms=_now_ms(),
-                limits=self._limits(),
-            )
+            if isinstance(settings, ResumableSettings):
+                result = await self._step_resumable(settings, subject, event)
+            else:
+                result = step(
+                    settings,
+                    record=self._state.record,
+                    event=event,
+                    subject=subject,
+                    id_clock=_CLOCK,
+                    traceparent=event.traceparent,
+                    tracestate=event.tracestate,
+                    now_ms=_now_ms(),
+                    limits=self._limits(),
+                )
         except Exception as error:  # a poison event must never fail the workflow task
             failure = failure_for(error)
             self._inbox.settle(
@@ -443,8 +493,34 @@ class ArvoMachineWorkflow:
         self._inbox.settle(event.id, StoredOutcome(result=result.result))
         await self._after_step(result)
 
+    async def _step_resumable(
+        self, settings: ResumableSettings, subject: SubjectContent, event: ArvoEvent
+    ) -> StepResult:
+        """A resumable's handler runs here, in the workflow, like a machine's actions (ids and
+        time from the workflow). Its output is not in its record (a machine's is in its
+        snapshot): it is kept from the completion event for ``result``."""
+        result = await step_resumable(
+            settings,
+            record=self._state.record,
+            event=event,
+            subject=subject,
+            id_clock=_CLOCK,
+            traceparent=event.traceparent,
+            tracestate=event.tracestate,
+            limits=self._limits(),
+        )
+        record = result.record
+        if record is not None and record.status == "done" and record.machine_version:
+            complete = settings.contract.version(record.machine_version).complete_event_type
+            for emitted in result.events:
+                if emitted.type == complete:
+                    self._state.output = dict(emitted.data)
+        return result
+
     async def _fire_due_timers(self) -> None:
         settings, subject = self._require()
+        if isinstance(settings, ResumableSettings):
+            return  # a resumable has no delayed transitions
         while (timer := self._state.due_timer(now := _now_ms())) is not None:
             assert self._state.record is not None
             result = step_timer(
@@ -462,8 +538,13 @@ class ArvoMachineWorkflow:
 
     async def _cancel(self, reason: str) -> None:
         settings, subject = self._require()
-        result = step_cancel(
-            settings, record=self._state.record, subject=subject, id_clock=_CLOCK, reason=reason
+        cancel = cancel_resumable if isinstance(settings, ResumableSettings) else step_cancel
+        result = cancel(
+            settings,  # type: ignore[arg-type]  # each kind with its own settings
+            record=self._state.record,
+            subject=subject,
+            id_clock=_CLOCK,
+            reason=reason,
         )
         await self._after_step(result)
         self._state.end("cancelled", reason)
@@ -512,6 +593,15 @@ class ArvoMachineWorkflow:
             previous = self._dispatch_tail
             self._dispatch_tail = asyncio.create_task(self._dispatch(previous, outgoing))
 
+    def _local_call_allowed(self) -> bool:
+        """Count local handler calls per workflow task (the history length only changes when
+        a new task starts, and is the same on replay)."""
+        length = workflow.info().get_current_history_length()
+        task, calls = self._local_calls
+        calls = calls + 1 if task == length else 1
+        self._local_calls = (length, calls)
+        return calls <= LOCAL_HANDLERS_PER_TASK
+
     def _start_handler(self, event: ArvoEvent, handler: str) -> None:
         self._handler_tasks += 1
         task = asyncio.create_task(self._run_handler(event, handler))
@@ -521,18 +611,32 @@ class ArvoMachineWorkflow:
     async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
         assert self._binding is not None
         limits = self._binding.app.handler_limits(handler)
+        request = HandleRequest(handler=handler, event=event)
+        summary = f"{event.type} → handler {handler}"
         try:
-            response = await workflow.execute_activity(
-                HANDLE_ACTIVITY,
-                HandleRequest(handler=handler, event=event),
-                result_type=HandleResponse,
-                start_to_close_timeout=limits.timeout,
-                heartbeat_timeout=limits.heartbeat,
-                retry_policy=HANDLER_RETRY,
-                summary=f"{event.type} → handler {handler}",
-            )
-        except ActivityError as error:
-            cause = error.cause
+            if limits.local and self._local_handlers and self._local_call_allowed():
+                response = await workflow.execute_local_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    start_to_close_timeout=limits.timeout,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+            else:
+                response = await workflow.execute_activity(
+                    HANDLE_ACTIVITY,
+                    request,
+                    result_type=HandleResponse,
+                    task_queue=limits.task_queue,
+                    start_to_close_timeout=limits.timeout,
+                    heartbeat_timeout=limits.heartbeat,
+                    retry_policy=HANDLER_RETRY,
+                    summary=summary,
+                )
+        # A local activity's non-retryable failure arrives as a bare ApplicationError.
+        except (ActivityError, ApplicationError) as error:
+            cause = error.cause if isinstance(error, ActivityError) else error
             kind = cause.type if isinstance(cause, ApplicationError) and cause.type else None
             self._inbox.reject(
                 Rejection(
@@ -607,7 +711,10 @@ class ArvoMachineWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.ended:
             return
-        workflow.continue_as_new(self._state.carried(self._inbox, self._deferred_handlers))
+        workflow.continue_as_new(
+            self._state.carried(self._inbox, self._deferred_handlers),
+            workflow=ArvoMachineWorkflow.run,
+        )
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -615,7 +722,19 @@ class ArvoMachineWorkflow:
         assert self._binding is not None, "run() binds the app before any step"
         return self._binding.app.size_limits
 
-    def _require(self) -> tuple[OrchestratorSettings, SubjectContent]:
+    def _require(self) -> tuple[OrchestratorSettings | ResumableSettings, SubjectContent]:
         assert self._settings is not None, "run() resolves the settings before any step"
         assert self._subject is not None, "run() parses the subject before any step"
         return self._settings, self._subject
+
+
+@workflow.defn(name=LEGACY_WORKFLOW_NAME)
+class LegacyArvoMachineWorkflow(ArvoMachineWorkflow):
+    """Runs recorded as ``ArvoMachineWorkflow``: every handler a regular activity, as then."""
+
+    _local_handlers = False
+
+    @workflow.run
+    async def run(self, input: WorkflowInput) -> ExecutionSummary:
+        """See ``ArvoMachineWorkflow.run``."""
+        return await super().run(input)

@@ -188,9 +188,12 @@ async def test_handlers_heartbeat_and_take_their_own_settings(client, task_queue
         handlers=[make_calculator_handler()],
         default_sink=sink,
         task_queue=task_queue,
-        handler_settings={"com.calculator.add": HandlerSettings(heartbeat=timedelta(seconds=4))},
+        handler_settings={
+            "com.calculator.add": HandlerSettings(local=False, heartbeat=timedelta(seconds=4))
+        },
     )
     assert application.handler_limits("com.other").heartbeat == timedelta(seconds=10)
+    assert application.handler_limits("com.other").local is True
     async with create_worker(client, app=application):
         init = adder_init()
         await client.send(init)

@@ -336,7 +336,7 @@ async def test_usage_errors_are_one_line_and_exit_2(tmp_path):
         ([], "the following arguments are required: COMMAND"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["send"], "the following arguments are required: FILE"),
-        (["status", "not-a-subject"], "SUBJECT is not an Arvo orchestration subject"),
+        (["status", "not-a-subject"], "ID must be the execution's subject"),
         (["replay", str(tmp_path / "none.json"), "--app", "examples.app:app"], "cannot read"),
         (["replay", __file__, "--app", "examples.app:app"], "is not valid JSON"),
         (["worker", "--app", "examples.app"], "module:attribute"),
@@ -379,7 +379,7 @@ def test_main_is_the_console_script_entry(capsys):
     from arvo_temporal.cli import main
 
     assert main(["status", "nope"]) == 2
-    assert capsys.readouterr().err.startswith("arvo-temporal: SUBJECT is not")
+    assert capsys.readouterr().err.startswith("arvo-temporal: ID must be")
 
 
 # ---------------------------------------------------------------- long-running commands

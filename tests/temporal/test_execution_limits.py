@@ -13,8 +13,9 @@ from temporalio.client import WorkflowExecutionStatus
 from arvo_temporal.errors import ExecutionFailedError
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, SizeLimits, create_worker
-from arvo_temporal.temporal._inbox import OUTCOME_BYTES
+from arvo_temporal.temporal._inbox import OUTCOME_BYTES, SEEN_WINDOW
 from arvo_temporal.temporal._models import WorkflowInput
+from arvo_temporal.temporal._workflow import LOCAL_HANDLERS_PER_TASK
 from tests.fixtures.machines import build_adder, build_hoarder
 from tests.fixtures.services import make_calculator_handler
 from tests.temporal.test_adapter import adder_init, assert_ending
@@ -102,7 +103,17 @@ async def test_what_continue_as_new_carries_stays_bounded_for_a_busy_execution(
     emitted = [event.id for o in carried.outcomes.values() for event in o.result.all_events]
     assert len(emitted) == len(set(emitted)) > 0
     assert all(answers.count(event_id) == 1 for event_id in emitted), "each event stored once"
-    # What the issue measured at 103 KB for this shape before answers were stored once.
-    assert len(payload.data) < 100_000, len(payload.data)
+    # Bounded by its parts: the answers (OUTCOME_BYTES), the de-dup window (SEEN_WINDOW ids of
+    # at most 40 bytes in JSON), a small record and the counters.
+    assert len(carried.seen) <= SEEN_WINDOW
+    assert len(payload.data) <= OUTCOME_BYTES + SEEN_WINDOW * 40 + 64 * 1024, len(payload.data)
     kinds = [event.event_type for event in history.events]
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+    # Each workflow task holds a bounded number of local handler calls (their markers).
+    per_task = [0]
+    for kind in kinds:
+        if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            per_task.append(0)
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            per_task[-1] += 1
+    assert 0 < max(per_task) <= LOCAL_HANDLERS_PER_TASK, per_task

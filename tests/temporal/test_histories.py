@@ -85,7 +85,7 @@ async def test_fresh_histories_replay(temporal_client):
         recorded["parent_child_chain_parent"] = parent.subject
         # The child adder ran on this test's task queue (other tests' adders may be encrypted).
         query = (
-            f"WorkflowType = 'ArvoMachineWorkflow' AND TaskQueue = '{HISTORY_TASK_QUEUE}' "
+            f"WorkflowType = 'ArvoExecution' AND TaskQueue = '{HISTORY_TASK_QUEUE}' "
             "AND ArvoOrchestrator = 'arvo.orc.adder'"
         )
         children = [

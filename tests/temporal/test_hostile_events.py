@@ -10,12 +10,13 @@ execution must leave its workflow healthy.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import EventType
 
 from arvo_temporal.errors import ArvoError
 from arvo_temporal.sinks import MemorySink
@@ -68,7 +69,8 @@ async def test_hostile_events_never_fail_a_workflow_task(temporal_client, task_q
                 outcomes["refused"] += 1  # a documented error, named
 
         @settings(
-            max_examples=60,
+            # ARVO_HOSTILE_EXAMPLES raises it for a long run (the closing notes' figures).
+            max_examples=int(os.environ.get("ARVO_HOSTILE_EXAMPLES", "60")),
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
@@ -100,20 +102,16 @@ async def test_hostile_events_never_fail_a_workflow_task(temporal_client, task_q
                 history = await handle.fetch_history()
             except Exception:
                 continue  # refused before any execution existed
+            # Not even Temporal's UNHANDLED_COMMAND (a signal racing the run's close): the
+            # client sends to running executions as updates, which never race it.
             failures = [
-                event.workflow_task_failed_event_attributes
-                for event in history.events
-                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                (failure.cause, failure.failure.message)
+                for failure in (
+                    event.workflow_task_failed_event_attributes
+                    for event in history.events
+                    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                )
             ]
-            # UNHANDLED_COMMAND is the server refusing to close a run while a message it has
-            # not shown the workflow arrived meanwhile: the task runs again with that message,
-            # nothing is lost. It is Temporal's race with a sender, not a failure of this code
-            # (still open: issue 9's continue-as-new/completion race). Anything else fails here.
-            ours = [
-                failure.failure.message
-                for failure in failures
-                if failure.cause
-                != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
-            ]
-            assert ours == [], (subject, ours)
+            assert failures == [], (subject, failures)
     assert outcomes["accepted"] > 0 and outcomes["refused"] > 0, outcomes
+    print(f"hostile events: {dict(outcomes)}, {len(subjects)} subjects, no failed task")

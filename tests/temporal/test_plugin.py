@@ -245,5 +245,5 @@ async def test_the_plugin_composes_with_other_plugins_and_a_codec(
     async with Worker(temporal, task_queue=task_queue):
         await client.send(init)
         assert (await client.result(init.subject))["sum"] == 3
-    assert counting.runs == ["ArvoMachineWorkflow"]
+    assert counting.runs == ["ArvoExecution"]
     assert isinstance(temporal.data_converter.payload_codec, XorCodec)

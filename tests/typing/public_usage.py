@@ -11,6 +11,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from arvo_temporal import (
+    MAX_SUBJECT_JSON_BYTES,
     ArvoEvent,
     ArvoOrchestrationSubject,
     ArvoOrchestratorEventFactory,
@@ -23,6 +24,8 @@ from arvo_temporal import (
     create_arvo_orchestrator,
     create_arvo_orchestrator_contract,
     create_simple_arvo_contract,
+    from_http,
+    from_http_batch,
     setup_arvo_machine,
 )
 from arvo_temporal.sinks import MemorySink
@@ -119,3 +122,12 @@ async def on_temporal(client: ArvoTemporalClient) -> ExecutionStatusView:
         output: dict[str, object] = await client.result(subject)
         assert output
         return await client.status(subject)
+
+
+def receive(headers: dict[str, str], body: bytes) -> list[ArvoEvent]:
+    """An ingress endpoint: one event, or a batch when the content type says so."""
+    if headers.get("content-type", "").startswith("application/cloudevents-batch+json"):
+        return from_http_batch(headers, body)
+    limit: int = MAX_SUBJECT_JSON_BYTES
+    assert limit > 0
+    return [from_http(headers, body)]

@@ -69,13 +69,13 @@ def test_every_invalid_field_is_named_at_once():
         "redirectto": "The redirectto must be a properly encoded URI",
         "accesscontrol": "must be null or a non-empty string",
         "traceparent": "must be null or a non-empty string",
-        "executionunits": "must be null or a number",
+        "executionunits": "must be null or a finite number",
         "domain": "must be null or match ^[a-z0-9.]+$",
         "time": "is required",
         "data": "must be a JSON object",
         "extensions.Bad": "extension keys must match ^[a-z0-9]+$",
         "extensions.to": "must not reuse the name of a CloudEvents or Arvo attribute",
-        "extensions.ok": "extension values must be a string, boolean, number or null",
+        "extensions.ok": "extension values must be a string, boolean, finite number or null",
     }
 
 

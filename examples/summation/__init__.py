@@ -1,0 +1,1 @@
+"""A resumable orchestrator: summing a list through the calculator service, in rounds."""
