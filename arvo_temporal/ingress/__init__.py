@@ -14,7 +14,7 @@ whole contract; the server is uvicorn with Starlette (arvo_temporal/ingress/_ser
 """
 
 from arvo_temporal.ingress._app import EventGateway, ReadinessProbe, create_ingress_app
-from arvo_temporal.ingress._batch import BATCH_CONTENT_TYPE, parse_batch
+from arvo_temporal.ingress._batch import BATCH_CONTENT_TYPE
 from arvo_temporal.ingress._decode import STRUCTURED_CONTENT_TYPE
 from arvo_temporal.ingress._problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX
 from arvo_temporal.ingress._server import IngressServer
@@ -30,5 +30,4 @@ __all__ = [
     "IngressSettings",
     "ReadinessProbe",
     "create_ingress_app",
-    "parse_batch",
 ]

@@ -37,7 +37,9 @@ def _not_served(detail: str) -> ProblemError:
 class Admission:
     """The checks for one app: ``orchestrators`` maps each source it serves to its versions."""
 
-    def __init__(self, orchestrators: Mapping[str, MachineRegistry]) -> None:
+    def __init__(self, orchestrators: Mapping[str, MachineRegistry | None]) -> None:
+        """``orchestrators``: by source, the machines to check events against; None for a
+        resumable, whose handler code is its only check (the workflow applies it)."""
         self._orchestrators = dict(orchestrators)
 
     @property
@@ -64,11 +66,13 @@ class Admission:
                 )
             ) from None
         name, version = content.orchestrator.name, content.orchestrator.version
-        registry = self._orchestrators.get(name)
-        if registry is None:
+        if name not in self._orchestrators:
             raise _not_served(
                 f"the subject names orchestrator {name!r}; this ingress serves {self.served}"
             )
+        registry = self._orchestrators[name]
+        if registry is None:
+            return
         machine = registry.resolve_subject(content)
         if machine is None:
             raise _not_served(

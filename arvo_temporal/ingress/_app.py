@@ -42,6 +42,8 @@ from arvo_temporal.ingress._problems import (
 )
 from arvo_temporal.ingress._settings import IngressSettings
 from arvo_temporal.orchestration.result import OrchestratorResult
+from arvo_temporal.orchestration.step import OrchestratorSettings
+from arvo_temporal.registry import MachineRegistry
 
 if TYPE_CHECKING:
     from arvo_temporal.temporal._app import ArvoApp
@@ -266,7 +268,10 @@ def create_ingress_app(
         settings: limits, waits and tokens (``IngressSettings()`` by default).
         ready: the ``/readyz`` probe; None reports ready whenever the process runs.
     """
-    registries = {source: app.settings_for(source).registry for source in app.orchestrators}
+    registries: dict[str, MachineRegistry | None] = {}
+    for source in app.orchestrators:
+        served = app.settings_for(source)
+        registries[source] = served.registry if isinstance(served, OrchestratorSettings) else None
     ingress = _Ingress(Admission(registries), gateway, settings or IngressSettings(), ready)
     return Starlette(
         routes=[

@@ -5,7 +5,7 @@
 * **binary**: ``ce-*`` headers carry the attributes, the body is the event's data (JSON).
 
 Structured and binary go through ``arvo_temporal.transport.from_http``; batches through
-``parse_batch``. Before either, JSON bodies are checked for nesting depth: Arvo data is a few
+``from_http_batch``. Before either, JSON bodies are checked for nesting depth: Arvo data is a few
 levels deep, and a hostile ``[[[[…`` must get a 400, not a trip through the recursion limit of
 every layer that would later walk it (validation, payload conversion, the workflow).
 """
@@ -19,9 +19,9 @@ from urllib.parse import unquote
 
 from arvo_temporal.errors import ArvoEventValidationError
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.ingress._batch import BATCH_CONTENT_TYPE, parse_batch
+from arvo_temporal.ingress._batch import BATCH_CONTENT_TYPE
 from arvo_temporal.ingress._problems import Problem, ProblemError
-from arvo_temporal.transport import from_http
+from arvo_temporal.transport import from_http, from_http_batch
 
 __all__ = ["STRUCTURED_CONTENT_TYPE", "Mode", "decode_events", "mode_of"]
 
@@ -135,7 +135,7 @@ def decode_events(
     """
     document = _parsed_json(body, mode, max_depth) if body or mode != "binary" else None
     if mode == "batch":
-        return parse_batch(document if isinstance(document, list) else body)
+        return from_http_batch(headers, body)
     if mode == "structured" and not isinstance(document, dict):
         raise ArvoEventValidationError(
             {"event": f"a structured event is a JSON object, got {type(document).__name__}"}

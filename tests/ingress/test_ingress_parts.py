@@ -24,13 +24,20 @@ from arvo_temporal.errors import (
     TemporalUnavailableError,
     ViolationError,
 )
-from arvo_temporal.ingress import IngressSettings, parse_batch
+from arvo_temporal.ingress import IngressSettings
 from arvo_temporal.ingress._answers import Answer, AnswerCache, fingerprint
 from arvo_temporal.ingress._auth import check_bearer
 from arvo_temporal.ingress._decode import mode_of
 from arvo_temporal.ingress._prefer import preferred_wait
 from arvo_temporal.ingress._problems import ProblemError, problem_for
+from arvo_temporal.transport import from_http_batch
 from examples.calculator.starter import adder_init
+
+BATCH = {"content-type": "application/cloudevents-batch+json"}
+
+
+def parse_batch(body: str | bytes):
+    return from_http_batch(BATCH, body.encode() if isinstance(body, str) else body)
 
 
 def test_a_batch_is_parsed_in_order_and_a_bad_item_is_named_by_index():
