@@ -128,7 +128,8 @@ class Step:
     def handle(self, event: Event) -> None:
         """Process one external event to completion."""
         self.microstep(self.select(event), event)
-        self.settle(event)
+        if self.queue or self.machine.has_always:  # otherwise settling has nothing to do
+            self.settle(event)
 
     def settle(self, event: Event) -> None:
         """Eventless transitions until none is enabled, then one internal event, and again
