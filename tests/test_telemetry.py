@@ -279,3 +279,28 @@ def test_the_no_op_fast_path_lets_exceptions_through_and_restores_the_context() 
         fail_inside()
     assert seen == [(TRACEPARENT, None)]
     assert current_trace_headers() == (None, None)
+
+
+def test_child_spans_of_an_unrecorded_execution_record_under_a_provider_given_inside(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    with execution_span(
+        "Handler<#/x>",
+        event=make_event(TRACEPARENT),
+        kind=SpanKind.CONSUMER,
+        tracer_provider=NoOpTracerProvider(),
+    ):
+        with child_span("memory.read") as skipped:
+            assert not skipped.is_recording()
+        with use_tracer_provider(provider), child_span("memory.write") as recorded:
+            assert recorded.is_recording()
+        with child_span("memory.unlock", tracer_provider=provider) as explicit:
+            assert explicit.is_recording()
+    assert [span.name for span in exporter.get_finished_spans()] == [
+        "memory.write",
+        "memory.unlock",
+    ]
+    (write, unlock) = exporter.get_finished_spans()
+    # Both continue the event's trace, as the no-op execution span carried it.
+    assert f"{write.context.trace_id:032x}" == TRACE_ID
+    assert f"{unlock.context.trace_id:032x}" == TRACE_ID
