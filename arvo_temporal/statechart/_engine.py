@@ -46,6 +46,7 @@ __all__ = ["Step", "domain_of"]
 _EMPTY_HISTORY: Final[Mapping[str, tuple[str, ...]]] = {}
 _PLAN_LIMIT: Final = 256
 _UNPLANNED: Final[Any] = object()
+_new_args: Final = tuple.__new__
 
 
 def domain_of(nodes: Sequence[StateNode], transition: Transition, targets: Sequence[int]) -> int:
@@ -158,7 +159,10 @@ class Step:
         every region of a parallel state (§3 points 1 and 2)."""
         event_type = event["type"]
         machine = self.machine
-        if not machine.unguarded(event_type):
+        unguarded = machine.unguarded_types.get(event_type)
+        if unguarded is None:
+            unguarded = machine.unguarded(event_type)
+        if not unguarded:
             return self._select(0, event_type, event) or []
         # Without guards, selection depends only on the active states and the event type.
         key = (self.config, event_type)
@@ -580,7 +584,9 @@ class Step:
             kind = action.kind
             if kind == ASSIGN:
                 context = self.context
-                self.context = action.impl.apply(context, ActionArgs(context, event), action.params)
+                # ActionArgs(context, event) without the named tuple's Python-level __new__.
+                args = _new_args(ActionArgs, (context, event))
+                self.context = action.impl.apply(context, args, action.params)
                 self.assigns += 1
             elif kind == EMIT:
                 self.emitted.append(

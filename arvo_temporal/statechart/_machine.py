@@ -70,7 +70,7 @@ class Machine:
                     self._prepare(transition)
         # Selection caches (``Step.select``): per event type, whether no transition that could
         # be selected for it has a guard; per (configuration, event type) of those, the result.
-        self._unguarded: dict[str, bool] = {}
+        self.unguarded_types: dict[str, bool] = {}
         self.selections: dict[tuple[int, str], list[Transition]] = {}
         initial_states = tuple(i for i in self.layout.ascending(self.layout.mask_of({})))
         self.initial_transition = Transition(0, initial_states, True, None, (), "xstate.init")
@@ -121,14 +121,14 @@ class Machine:
     def unguarded(self, event_type: str) -> bool:
         """True when no state has a guarded transition for ``event_type`` (wildcards included),
         so that selecting one is a function of the active states alone."""
-        found = self._unguarded.get(event_type)
+        found = self.unguarded_types.get(event_type)
         if found is None:
             found = all(
                 transition.guard is None
                 for node in self.nodes
                 for transition in self.candidates(node, event_type)
             )
-            _remember(self._unguarded, event_type, found)
+            _remember(self.unguarded_types, event_type, found)
         return found
 
     def remember_selection(self, key: tuple[int, str], transitions: list[Transition]) -> None:
