@@ -64,7 +64,11 @@ def send(
         if position < 0:
             return snapshot, NO_EFFECTS
         timers = timers[:position] + timers[position + 1 :]
-    config = machine.layout.mask_of(snapshot.value)
+    layout = machine.layout
+    value = snapshot.value
+    config = layout.masks.get(value) if type(value) is str else None
+    if config is None:
+        config = layout.mask_of(value)
     step = Step(machine, snapshot.context, config, snapshot.history, timers, now_ms)
     step.handle(event)
     return _finish(machine, step, timers, snapshot)
@@ -133,7 +137,10 @@ def _finish(
         and machine.layout.value_of(step.config) == snapshot.value
     ):
         return snapshot, NO_EFFECTS
-    value = machine.layout.value_of(step.config)
+    layout = machine.layout
+    value = layout.values.get(step.config)
+    if value is None:
+        value = layout.value_of(step.config)
     status = "done" if step.done else "active"
     new = new_snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
     if not (step.emitted or step.done) and (
