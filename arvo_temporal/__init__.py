@@ -37,6 +37,7 @@ from arvo_temporal.errors import (
     InvalidTestSuite,
     TransactionCause,
     TransactionViolation,
+    UnknownStateError,
     ViolationError,
 )
 from arvo_temporal.events import (
@@ -147,6 +148,7 @@ __all__ = [
     "SystemSource",
     "TransactionCause",
     "TransactionViolation",
+    "UnknownStateError",
     "VersionedArvoContract",
     "ViolationError",
     "compare_semantic_versions",

@@ -15,6 +15,7 @@ subclasses that name every offending field, so they can be caught either way::
     ├── DataValidationError             (ValueError)  event data that breaks its schema
     ├── InvalidSubjectError             (ValueError)  subject that cannot be parsed or created
     ├── InvalidMachineDefinition        (ValueError)  machine config refused at declaration
+    ├── UnknownStateError               (ValueError)  a state path the machine does not have
     ├── InvalidTestSuite                (ValueError)  a test suite, case or step that cannot run
     ├── ViolationError                                Arvo violations, raised to the caller
     │   ├── ConfigViolation
@@ -28,6 +29,16 @@ subclasses that name every offending field, so they can be caught either way::
     ├── ExecutionTimeoutError           (TimeoutError) no answer in the time the caller allowed
     ├── EventTooLargeError              (ValueError)  an event over Temporal's payload limit
     ├── TemporalUnavailableError        (ConnectionError) Temporal unreachable or refusing
+    ├── InvalidEventTemplate            (ValueError)  a schedule's event template that cannot
+    │                                                 start executions (not an init, off contract)
+    ├── InvalidQueryError               (ValueError)  a visibility query refused before or by
+    │                                                 Temporal (bulk operations)
+    ├── InvalidScheduleError            (ValueError)  a schedule without a timetable, or one
+    │                                                 Temporal refuses (a malformed cron)
+    ├── BulkItemError                                 one execution a bulk operation could not
+    │                                                 act on (its reason goes in the summary)
+    ├── ScheduleNotFoundError                         no schedule of that name
+    ├── ScheduleExistsError                           a schedule of that name exists already
     ├── SinkDeliveryError                             a sink could not deliver (arvo_temporal.sinks)
     ├── DevServerError                  (RuntimeError) the embedded dev server failed
     │                                                 (arvo_temporal.temporal)
@@ -51,6 +62,7 @@ __all__ = [
     "ArvoContractError",
     "ArvoError",
     "ArvoEventValidationError",
+    "BulkItemError",
     "ConfigViolation",
     "ContractViolation",
     "DataValidationError",
@@ -61,12 +73,18 @@ __all__ = [
     "ExecutionNotFoundError",
     "ExecutionTimeoutError",
     "ExecutionViolation",
+    "InvalidEventTemplate",
     "InvalidMachineDefinition",
+    "InvalidQueryError",
+    "InvalidScheduleError",
     "InvalidSubjectError",
     "InvalidTestSuite",
+    "ScheduleExistsError",
+    "ScheduleNotFoundError",
     "TemporalUnavailableError",
     "TransactionCause",
     "TransactionViolation",
+    "UnknownStateError",
     "ViolationError",
     "is_violation",
 ]
@@ -121,6 +139,23 @@ class InvalidMachineDefinition(ArvoError, ValueError):
     def __init__(self, message: str, *, path: str = "") -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class UnknownStateError(ArvoError, ValueError):
+    """A state path (``list --state``, ``wait_for(state=...)``) the machine does not have.
+
+    Attributes:
+        path: the path asked for.
+        machine: the machine it was checked against (``arvo.orc.x 1.0.0``).
+        known: the machine's state paths.
+    """
+
+    def __init__(self, path: str, *, machine: str, known: list[str]) -> None:
+        self.path = path
+        self.machine = machine
+        self.known = list(known)
+        shown = ", ".join(self.known[:20]) + (" …" if len(self.known) > 20 else "")
+        super().__init__(f"{machine} has no state {path!r} (its states: {shown or 'none'})")
 
 
 class InvalidTestSuite(ArvoError, ValueError):
@@ -269,6 +304,43 @@ class ExecutionCancelledError(ArvoError):
     def __init__(self, message: str, *, workflow_id: str) -> None:
         self.workflow_id = workflow_id
         super().__init__(f"execution {workflow_id} was cancelled: {message}")
+
+
+class InvalidEventTemplate(ArvoError, ValueError):
+    """A schedule's event template cannot start executions: it is not an orchestrator's init
+    event, a field is invalid, or it breaks the orchestrator's contract; the message says which."""
+
+
+class InvalidQueryError(ArvoError, ValueError):
+    """A visibility query for a bulk operation was refused: it could escape the restriction to
+    Arvo executions (unbalanced parentheses or quotes, comments), or Temporal refused it."""
+
+
+class BulkItemError(ArvoError):
+    """A bulk operation could not act on one execution (e.g. cancelling one that already
+    completed); the loop records the reason under the execution's id and goes on."""
+
+
+class InvalidScheduleError(ArvoError, ValueError):
+    """A schedule that cannot be created: no cron expression or interval, a catchup window
+    Temporal would not keep, or a timetable Temporal refuses (its reason is quoted)."""
+
+
+class ScheduleNotFoundError(ArvoError):
+    """No Arvo schedule has this name (never created, deleted, or not one of Arvo's)."""
+
+    def __init__(self, name: str, *, hint: str = "") -> None:
+        self.name = name
+        message = f"no Arvo schedule named {name!r}"
+        super().__init__(f"{message}: {hint}" if hint else message)
+
+
+class ScheduleExistsError(ArvoError):
+    """A schedule with this name exists already (delete it first, or choose another name)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"a schedule named {name!r} exists already")
 
 
 def is_violation(error: BaseException) -> bool:

@@ -20,9 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arvo_temporal.contracts import VersionedArvoContract
-from arvo_temporal.errors import ConfigViolation, InvalidMachineDefinition
+from arvo_temporal.errors import ConfigViolation, InvalidMachineDefinition, UnknownStateError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.statechart import ActionArgs, Emit, Machine, assign
+from arvo_temporal.statechart._active import (
+    accepted_events,
+    active_tags,
+    all_state_paths,
+    state_paths,
+)
 from arvo_temporal.statechart._json_config import json_config
 from arvo_temporal.statechart._mermaid import to_mermaid
 from arvo_temporal.validation import InputValidation, validate_machine_input
@@ -206,6 +212,36 @@ class ArvoMachine:
         """The statechart config as XState JSON; Python logic shows as ``"inline:<kind>"``
         markers (arvo_temporal/statechart/_json_config.py)."""
         return json_config(self.config)
+
+    def active_states(self, value: Any) -> list[str]:
+        """The dotted paths of the states a record's ``value`` names, ancestors included
+        (``{"work": {"a": "a1"}}`` → ``work``, ``work.a``, ``work.a.a1``), in document order."""
+        return state_paths(self.logic, value)
+
+    def accepts(self, value: Any) -> list[str]:
+        """The event types the configuration ``value`` has transitions for (sorted; XState's
+        internal timer and completion events left out): what can be sent to it now."""
+        return accepted_events(self.logic, value)
+
+    def tags(self, value: Any) -> list[str]:
+        """The ``tags`` of the active states of ``value`` (XState's ``hasTag``), sorted."""
+        return active_tags(self.logic, self.config, value)
+
+    @property
+    def state_paths(self) -> list[str]:
+        """Every state's dotted path, in document order (``work``, ``work.a``, ``work.a.a1``)."""
+        return all_state_paths(self.logic)
+
+    def check_state(self, path: str) -> None:
+        """Refuse a state path this machine does not have (before anyone waits or searches
+        for it).
+
+        Raises:
+            UnknownStateError: naming the path and the machine's states.
+        """
+        known = self.state_paths
+        if path not in known:
+            raise UnknownStateError(path, machine=f"{self.source} {self.version}", known=known)
 
     def validate_input(self, event: ArvoEvent) -> InputValidation:
         """Arvo's ``validateInput``: VALID, CONTRACT_UNRESOLVED, INVALID or INVALID_DATA."""

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
 from arvo_temporal.temporal._devserver import INSTALL_HINT, DevServer, find_temporal_executable
@@ -221,7 +220,7 @@ async def test_setup_script_prepares_a_bare_cluster():
             ListSearchAttributesRequest(namespace=namespace)
         )
     for key in ARVO_SEARCH_ATTRIBUTES:
-        assert listed.custom_attributes[key.name] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        assert listed.custom_attributes[key.name] == int(key.indexed_value_type)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,11 +20,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.cli._closed_executions import closed_record, closed_status, for_people
 from arvo_temporal.cli._connection import ConnectionSettings, connection_from_env
-from arvo_temporal.cli._errors import CommandError, one_line
+from arvo_temporal.cli._errors import EXIT_USAGE, CommandError, one_line
 from arvo_temporal.cli._executions import parse_execution_ref, resolve_subject
 from arvo_temporal.cli._io import Io, read_event, waiting, within
 from arvo_temporal.cli._loading import load_codec
+from arvo_temporal.cli._pollers import PollerWatch, watch_pollers
 from arvo_temporal.cli._runtime import connect_with_retries, data_converter
+from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._ids import workflow_id_for
@@ -144,11 +146,32 @@ async def execution(
         raise await explain_missing(client, subject) from None
 
 
-async def answer(args: argparse.Namespace, io: Io, what: str, query: Awaitable[_T]) -> _T:
-    """A query's answer; queries are answered by a worker, so say so while waiting for one."""
+async def answer(
+    args: argparse.Namespace,
+    io: Io,
+    what: str,
+    query: Awaitable[_T],
+    *,
+    client: ArvoTemporalClient | None = None,
+    workflow_id: str | None = None,
+) -> _T:
+    """A query's answer; queries are answered by a worker, so say so while waiting for one, and
+    (given the execution) which task queue has no worker when none answers for a few seconds."""
     try:
-        async with waiting(io, f"waiting for a worker on task queue {args.task_queue} to answer"):
-            return await within(query, args.timeout, f"an answer to the {what} query")
+        async with contextlib.AsyncExitStack() as stack:
+            watch = PollerWatch()
+            if client is not None and workflow_id is not None:
+                waited = f"waiting for a worker to answer the {what} query of {workflow_id}"
+                watch = await stack.enter_async_context(
+                    watch_pollers(io, client.temporal, workflow_id)
+                )
+            else:
+                waited = f"waiting for a worker on task queue {args.task_queue} to answer"
+            await stack.enter_async_context(waiting(io, waited))
+            try:
+                return await within(query, args.timeout, f"an answer to the {what} query")
+            except CommandError as error:
+                raise CommandError(f"{error}{watch.reason()}", code=error.code) from None
     except WorkflowQueryFailedError as error:
         raise CommandError(f"the {what} query failed: {one_line(error)}") from None
 
@@ -165,7 +188,14 @@ async def cmd_status(args: argparse.Namespace, io: Io) -> int:
         if closed is not None:
             view = await closed_status(args, io, client, subject, closed)
         else:
-            answered = await answer(args, io, "status", client.status(subject))
+            answered = await answer(
+                args,
+                io,
+                "status",
+                client.status(subject),
+                client=client,
+                workflow_id=client.workflow_id(subject),
+            )
             view = answered.model_dump(mode="json")
     io.emit(for_people(view))
     return 0
@@ -177,7 +207,14 @@ async def cmd_snapshot(args: argparse.Namespace, io: Io) -> int:
         if closed is not None:
             record = await closed_record(args, io, client, subject, closed)
         else:
-            record = await answer(args, io, "snapshot", client.snapshot(subject))
+            record = await answer(
+                args,
+                io,
+                "snapshot",
+                client.snapshot(subject),
+                client=client,
+                workflow_id=client.workflow_id(subject),
+            )
     io.emit(record)
     return 0
 
@@ -200,9 +237,15 @@ async def cmd_cancel(args: argparse.Namespace, io: Io) -> int:
 
 async def cmd_list(args: argparse.Namespace, io: Io) -> int:
     client = await connect(args, io)
-    listings = await client.list(
-        orchestrator=args.orchestrator, status=args.status, limit=args.limit
-    )
+    try:
+        listings = await client.list(
+            orchestrator=args.orchestrator,
+            status=args.status,
+            state=getattr(args, "state", None),
+            limit=args.limit,
+        )
+    except ConfigViolation as error:
+        raise CommandError(str(error), code=EXIT_USAGE) from None
     for listing in listings:
         io.stdout.write(
             json.dumps(
@@ -211,6 +254,8 @@ async def cmd_list(args: argparse.Namespace, io: Io) -> int:
                     "orchestrator": listing.orchestrator,
                     "status": listing.status,
                     "temporal_status": listing.temporal_status,
+                    "states": list(listing.states),
+                    "parent": listing.parent,
                     "subject": listing.subject,
                 },
                 ensure_ascii=False,

@@ -8,7 +8,14 @@ Every subcommand is a thin wrapper over public functions (``DevServer``, ``creat
     arvo-temporal send event.json                   # fire and forget; prints the workflow id
     arvo-temporal execute - < event.json            # prints the OrchestratorResult as JSON
     arvo-temporal status|snapshot|result|cancel|history ID
-    arvo-temporal list [--orchestrator arvo.orc.adder] [--status done]
+    arvo-temporal list [--orchestrator arvo.orc.adder] [--status done] [--state PATH]
+    arvo-temporal list --tree ID                    # the orchestration tree ID belongs to
+    arvo-temporal wait ID --state PATH | --done [--timeout S]
+    arvo-temporal tasks [--domain external]         # requests awaiting a reply
+    arvo-temporal answer ID EVENT_ID --type T --data JSON --app examples.app:app
+    arvo-temporal cancel --query "ArvoOrchestrator = 'arvo.orc.expense'" --reason R   # bulk
+    arvo-temporal schedule create hourly --cron "0 * * * *" --event-template init.json
+    arvo-temporal schedule list|describe|pause|unpause|trigger|delete [NAME]
     arvo-temporal replay history.json --app examples.app:app
     arvo-temporal replay --app examples.app:app --query "ExecutionStatus='Running'" --limit 200
     arvo-temporal codec-server --codec examples.codec:codec --ui-origin http://127.0.0.1:8233
@@ -32,6 +39,7 @@ interpreter exit (``arvo_temporal/cli/_exit.py``).
 This module builds the parser and runs one command; the commands live in ``_client_commands``,
 ``_server_commands``, ``_replay_commands`` and ``_observe_commands``, and what the deployable worker
 (``workers/main.py``) shares with ``arvo-temporal worker`` in :mod:`arvo_temporal.cli._runtime`.
+``cancel`` (one execution or a query) and ``schedule`` live in ``_operate_commands``.
 """
 
 from __future__ import annotations
@@ -49,10 +57,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.cli._client_commands import (
     QUERY_TIMEOUT,
-    cmd_cancel,
     cmd_execute,
     cmd_history,
-    cmd_list,
     cmd_result,
     cmd_send,
     cmd_snapshot,
@@ -70,6 +76,7 @@ from arvo_temporal.cli._ingress_command import add_ingress_command
 from arvo_temporal.cli._io import Io, Parser
 from arvo_temporal.cli._loading import parse_spec
 from arvo_temporal.cli._observe_commands import add_observe_commands
+from arvo_temporal.cli._operate_commands import add_operate_commands
 from arvo_temporal.cli._replay_commands import DEFAULT_LIMIT, cmd_replay
 from arvo_temporal.cli._runtime import data_dir_from_env, env_text
 from arvo_temporal.cli._server_commands import (
@@ -81,6 +88,7 @@ from arvo_temporal.cli._server_commands import (
     cmd_worker,
     port_is_free,
 )
+from arvo_temporal.cli._state_commands import add_state_commands, cmd_list_executions
 from arvo_temporal.errors import (
     ArvoError,
     ContractViolation,
@@ -90,6 +98,7 @@ from arvo_temporal.errors import (
     ExecutionNotFoundError,
     ExecutionViolation,
     InvalidSubjectError,
+    UnknownStateError,
     ViolationError,
 )
 from arvo_temporal.temporal._app import DEFAULT_TASK_QUEUE
@@ -338,14 +347,30 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     result.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
     _add_connection_options(result)
 
-    cancel = command("cancel", "cancel an execution; its initiator is told why", cmd_cancel)
-    cancel.add_argument("subject", metavar="ID", help=_ID_HELP)
-    cancel.add_argument("--reason", default="cancelled with arvo-temporal cancel")
-    _add_connection_options(cancel)
+    add_operate_commands(command, _add_connection_options)  # cancel (ID or --query), schedule
 
-    listing = command("list", "list executions, one JSON object per line", cmd_list)
+    listing = command(
+        "list",
+        "list executions, one JSON object per line (or, with --tree, an orchestration tree)",
+        cmd_list_executions,
+    )
     listing.add_argument("--orchestrator", help="e.g. arvo.orc.adder")
     listing.add_argument("--status", choices=["active", "done", "failed", "cancelled", "rejected"])
+    listing.add_argument(
+        "--state",
+        metavar="PATH",
+        help="executions in this state (a dotted path; a compound state matches its children)",
+    )
+    listing.add_argument(
+        "--tree",
+        metavar="ID",
+        help="print the tree of executions ID belongs to (from its root), with their status",
+    )
+    listing.add_argument(
+        "--app",
+        metavar="MODULE:ATTR",
+        help="check --state against the app's machines first [ARVO_APP]",
+    )
     listing.add_argument("--limit", type=int, default=100)
     _add_connection_options(listing)
 
@@ -387,6 +412,7 @@ def _build_parser(env: Mapping[str, str]) -> Parser:
     _add_connection_options(replay)
     add_observe_commands(command, _add_connection_options)
     add_ingress_command(command, _add_connection_options)
+    add_state_commands(command, _add_connection_options)
     return parser
 
 
@@ -470,6 +496,8 @@ def _say(io: Io, error: CommandError) -> int:
 
 def _describe(error: Exception) -> CommandError | None:
     """The one-line form of an expected failure from the library or the SDK, or None for a bug."""
+    if isinstance(error, UnknownStateError):
+        return CommandError(str(error), code=EXIT_USAGE)
     if isinstance(error, ContractViolation | ExecutionViolation):
         return CommandError(f"the event was refused: {error}", code=EXIT_USAGE)
     if isinstance(error, ViolationError):

@@ -23,6 +23,7 @@ __all__ = [
     "Io",
     "Parser",
     "read_event",
+    "read_json_source",
     "read_json_text",
     "waiting",
     "within",
@@ -105,12 +106,11 @@ def read_json_text(text: str, name: str) -> Any:
         raise CommandError(f"{name} is not valid JSON: {reason}", code=EXIT_USAGE) from None
 
 
-def read_event(source: str, io: Io) -> ArvoEvent:
-    """An Arvo event from a JSON file or ``-`` (stdin).
+def read_json_source(source: str, io: Io) -> tuple[str, Any]:
+    """The name of ``source`` (a file, or ``-`` for stdin) and the JSON value it holds.
 
     Raises:
-        CommandError (exit 2): unreadable file, bad JSON (or JSON over the library's limits), not
-            an object, an invalid field, or a subject that is not an orchestration subject.
+        CommandError (exit 2): unreadable, not UTF-8, or not JSON within the library's limits.
     """
     name = "<stdin>" if source == "-" else source
     try:
@@ -123,7 +123,17 @@ def read_event(source: str, io: Io) -> ArvoEvent:
         raise CommandError(
             f"cannot read {name}: not UTF-8 text ({error.reason})", code=EXIT_USAGE
         ) from None
-    data = read_json_text(text, name)
+    return name, read_json_text(text, name)
+
+
+def read_event(source: str, io: Io) -> ArvoEvent:
+    """An Arvo event from a JSON file or ``-`` (stdin).
+
+    Raises:
+        CommandError (exit 2): unreadable file, bad JSON (or JSON over the library's limits), not
+            an object, an invalid field, or a subject that is not an orchestration subject.
+    """
+    name, data = read_json_source(source, io)
     if not isinstance(data, dict):
         raise CommandError(
             f"{name} must hold one JSON object (an Arvo event); got {type(data).__name__}",

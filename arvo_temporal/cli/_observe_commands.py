@@ -33,7 +33,13 @@ from arvo_temporal.statechart._mermaid import active_states
 from arvo_temporal.subject import ArvoOrchestrationSubject
 from arvo_temporal.temporal._app import ArvoApp
 
-__all__ = ["DEFAULT_EVENT_SOURCE", "add_observe_commands"]
+__all__ = [
+    "DEFAULT_EVENT_SOURCE",
+    "add_observe_commands",
+    "app_from_args",
+    "parse_data",
+    "served_machine",
+]
 
 DEFAULT_EVENT_SOURCE = "com.arvotemporal.cli"
 """The ``source`` of events built by ``arvo-temporal event`` unless ``--source`` says otherwise."""
@@ -128,7 +134,7 @@ def add_observe_commands(
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _app(args: argparse.Namespace, io: Io) -> ArvoApp:
+def app_from_args(args: argparse.Namespace, io: Io) -> ArvoApp:
     spec = args.app or env_text(io.env, "ARVO_APP")
     if not spec:
         raise SettingsError(
@@ -159,7 +165,7 @@ def _newest(machines: tuple[ArvoMachine, ...]) -> ArvoMachine:
     return newest
 
 
-def _machine(app: ArvoApp, name: str, version: str | None) -> ArvoMachine:
+def served_machine(app: ArvoApp, name: str, version: str | None) -> ArvoMachine:
     """The app's machine for an orchestrator (``version`` or the newest).
 
     Raises:
@@ -195,21 +201,21 @@ def _write_text(path: str | None, text: str, io: Io) -> None:
 
 
 async def cmd_graph(args: argparse.Namespace, io: Io) -> int:
-    app = _app(args, io)
+    app = app_from_args(args, io)
     name, _, version = args.target.strip().partition("@")
     if name in app.orchestrators:
-        machine = _machine(app, name, version or None)
+        machine = served_machine(app, name, version or None)
         if args.format == "json":
             io.emit(machine.to_json_config())
         else:
             _write_text(None, machine.to_mermaid(), io)
         return 0
     if "/" not in name and name.startswith("arvo.orc."):
-        _machine(app, name, None)  # says the app does not serve it
+        served_machine(app, name, None)  # says the app does not serve it
     args.id, args.history = args.target, None
     timeline = await _timeline(args, io, app)
     record = timeline.record or {}
-    machine = _machine(
+    machine = served_machine(
         app, timeline.orchestrator, record.get("machineVersion") or _subject_version(timeline)
     )
     value = record.get("value")
@@ -237,7 +243,7 @@ def _subject_version(timeline: Timeline) -> str | None:
 
 
 async def cmd_inspect(args: argparse.Namespace, io: Io) -> int:
-    app = _app(args, io)
+    app = app_from_args(args, io)
     timeline = await _timeline(args, io, app)
     if args.at is not None:
         if not 1 <= args.at <= len(timeline.steps):
@@ -256,7 +262,7 @@ async def cmd_inspect(args: argparse.Namespace, io: Io) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, io: Io) -> int:
-    app = _app(args, io)
+    app = app_from_args(args, io)
     timeline = await _timeline(args, io, app)
     events = timeline.events()
     text = "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
@@ -266,7 +272,7 @@ async def cmd_export(args: argparse.Namespace, io: Io) -> int:
     return 0
 
 
-def _data(text: str) -> dict[str, Any]:
+def parse_data(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -279,8 +285,8 @@ def _data(text: str) -> dict[str, Any]:
 
 
 async def cmd_event(args: argparse.Namespace, io: Io) -> int:
-    app = _app(args, io)
-    data = _data(args.data)
+    app = app_from_args(args, io)
+    data = parse_data(args.data)
     try:
         if args.type in app.orchestrators:
             if args.subject is not None:
@@ -289,7 +295,7 @@ async def cmd_event(args: argparse.Namespace, io: Io) -> int:
                     "--subject",
                     code=EXIT_USAGE,
                 )
-            machine = _machine(app, args.type, args.version)
+            machine = served_machine(app, args.type, args.version)
             data.setdefault("parentSubject$$", None)
             event = ArvoOrchestratorEventFactory(machine.self_contract).init(
                 source=args.source or DEFAULT_EVENT_SOURCE, data=data
@@ -319,7 +325,7 @@ async def _reply(args: argparse.Namespace, io: Io, app: ArvoApp, data: dict[str,
         client = await connect(args, io)
         subject = await resolve_subject(client.temporal, ref)
     content = ArvoOrchestrationSubject.parse(subject)
-    machine = _machine(app, content.orchestrator.name, content.orchestrator.version)
+    machine = served_machine(app, content.orchestrator.name, content.orchestrator.version)
     for contract in machine.service_contracts.values():
         if args.type in contract.emits:
             return ArvoEventFactory(contract).emits(

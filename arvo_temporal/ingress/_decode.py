@@ -135,7 +135,10 @@ def decode_events(
     """
     document = _parsed_json(body, mode, max_depth) if body or mode != "binary" else None
     if mode == "batch":
-        return from_http_batch(headers, body)
+        events = from_http_batch(headers, body)
+        if not events:
+            raise ArvoEventValidationError({"events": "a batch holds at least one event"})
+        return events
     if mode == "structured" and not isinstance(document, dict):
         raise ArvoEventValidationError(
             {"event": f"a structured event is a JSON object, got {type(document).__name__}"}

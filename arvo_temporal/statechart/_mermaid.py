@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from arvo_temporal.statechart._active import active_states, state_config
 from arvo_temporal.statechart._guards import And, Not, Or
 from arvo_temporal.statechart._machine import Machine
 from arvo_temporal.statechart._tree import FINAL, HISTORY, PARALLEL, StateNode, Transition
@@ -87,15 +88,6 @@ def _grouped(spec: Any) -> str:
     return f"({text})" if " " in text else text
 
 
-def _state_config(config: Mapping[str, Any], node: StateNode) -> Mapping[str, Any]:
-    """The config object of ``node`` (its path is ``states.a.states.b``)."""
-    current: Any = config
-    parts = node.path.split(".") if node.path else []
-    for part in parts:
-        current = current.get(part, {}) if isinstance(current, Mapping) else {}
-    return current if isinstance(current, Mapping) else {}
-
-
 def _items(value: Any) -> list[Any]:
     """A transition value as the list of transition objects the compiler saw."""
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -152,7 +144,7 @@ def _transition_lines(
     for node in machine.nodes:
         if node.kind == HISTORY:
             continue
-        state = _state_config(config, node)
+        state = state_config(config, node)
         groups: list[tuple[str, tuple[Transition, ...], list[Any]]] = [
             (descriptor, transitions, _raw_transitions(state, node, descriptor))
             for descriptor, transitions in node.on.items()
@@ -212,25 +204,6 @@ def _state(
         lines.append(f"{pad}{mermaid_id}")
     if node.kind == FINAL:
         lines.append(f"{pad}{mermaid_id} --> [*]")
-
-
-def active_states(machine: Machine, value: Any) -> list[int]:
-    """The node indexes of the states a state value names (with their ancestors), in document
-    order; keys the machine does not have are skipped (a value of another machine version)."""
-    found: set[int] = set()
-
-    def walk(parent: int, value: Any) -> None:
-        children = machine.nodes[parent].child_by_key
-        if isinstance(value, str) and value in children:
-            found.add(children[value])
-        elif isinstance(value, Mapping):
-            for key, inner in value.items():
-                if key in children:
-                    found.add(children[key])
-                    walk(children[key], inner)
-
-    walk(0, value)
-    return sorted(found)
 
 
 def to_mermaid(machine: Machine, config: Mapping[str, Any], *, active: Any = None) -> str:

@@ -15,15 +15,35 @@ from arvo_temporal.temporal._app import (
     ArvoApp,
     HandlerSettings,
     OrchestratorSpec,
+    ResumableSpec,
 )
-from arvo_temporal.temporal._client import ArvoTemporalClient, ExecutionListing
+from arvo_temporal.temporal._bulk import (
+    BulkOperation,
+    BulkProgress,
+    BulkReport,
+    BulkTarget,
+    ItemOutcome,
+    bulk_apply,
+    cancel_operation,
+)
+from arvo_temporal.temporal._client import ArvoTemporalClient
 from arvo_temporal.temporal._devserver import DevServer, DevServerError
+from arvo_temporal.temporal._event_template import EventTemplate
 from arvo_temporal.temporal._ids import workflow_id_for
-from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._models import (
+    ExecutionStatusView,
+    ExecutionSummary,
+    OpenRequest,
+    WaitOutcome,
+)
+from arvo_temporal.temporal._observing import ExecutionListing, HumanTask
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter
 from arvo_temporal.temporal._replay import load_history, replay_history
 from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport, replay_recent
+from arvo_temporal.temporal._scheduled_start import ArvoScheduledStart
+from arvo_temporal.temporal._schedules import ArvoSchedules, ScheduleFire, ScheduleView
 from arvo_temporal.temporal._search_attributes import register_search_attributes
+from arvo_temporal.temporal._suite_driver import TemporalDriver
 from arvo_temporal.temporal._worker import create_worker
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
@@ -33,18 +53,35 @@ __all__ = [
     "ArvoApp",
     "ArvoMachineWorkflow",
     "ArvoPlugin",
+    "ArvoScheduledStart",
+    "ArvoSchedules",
     "ArvoTemporalClient",
+    "BulkOperation",
+    "BulkProgress",
+    "BulkReport",
+    "BulkTarget",
     "DevServer",
     "DevServerError",
+    "EventTemplate",
     "ExecutionListing",
     "ExecutionStatusView",
     "ExecutionSummary",
     "HandlerSettings",
+    "HumanTask",
+    "ItemOutcome",
+    "OpenRequest",
     "OrchestratorSpec",
     "ReplayFailure",
     "ReplayGateReport",
+    "ResumableSpec",
+    "ScheduleFire",
+    "ScheduleView",
     "SizeLimits",
+    "TemporalDriver",
+    "WaitOutcome",
     "arvo_data_converter",
+    "bulk_apply",
+    "cancel_operation",
     "create_worker",
     "load_history",
     "register_search_attributes",

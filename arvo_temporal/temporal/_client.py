@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -27,11 +27,13 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from arvo_temporal.errors import (
+    ConfigViolation,
     ExecutionCancelledError,
     ExecutionClosedError,
     ExecutionFailedError,
@@ -46,19 +48,32 @@ from arvo_temporal.temporal._delivery import (
     deliver_event,
     is_init_event,
     parse_target,
+    place_in_tree,
     raise_for_missing,
     start_options,
 )
 from arvo_temporal.temporal._errors import ENDING_FAILURES, RETRYABLE_TYPES, error_from_failure
 from arvo_temporal.temporal._ids import workflow_id_for
 from arvo_temporal.temporal._limits import DEFAULT_MAX_EVENT_BYTES, check_event
-from arvo_temporal.temporal._models import ExecutionStatusView, ExecutionSummary
+from arvo_temporal.temporal._models import (
+    ExecutionStatusView,
+    ExecutionSummary,
+    WaitOutcome,
+    WaitRequest,
+)
+from arvo_temporal.temporal._observing import (
+    ExecutionListing,
+    HumanTask,
+    closed_wait_outcome,
+    listing_of,
+    open_tasks,
+    visibility_query,
+)
 from arvo_temporal.temporal._plugin import ArvoPlugin, arvo_data_converter, tracing_configured
-from arvo_temporal.temporal._search_attributes import ARVO_ORCHESTRATOR, ARVO_STATUS
 from arvo_temporal.temporal._workflow import (
     DELIVER_UPDATE,
     EXECUTE_UPDATE,
-    WORKFLOW_NAMES,
+    WAIT_UPDATE,
     ArvoMachineWorkflow,
 )
 
@@ -66,7 +81,6 @@ __all__ = [
     "ACCEPT_WAIT",
     "DEFAULT_WAIT",
     "ArvoTemporalClient",
-    "ExecutionListing",
     "with_arvo_converter",
 ]
 
@@ -88,6 +102,8 @@ ACCEPT_WAIT = timedelta(seconds=3)
 """How long ``send`` waits for a worker to accept an event for a running execution before it
 signals it instead (durable without a worker)."""
 _MAX_RETRY_DELAY = 1.0
+_WAIT_ANSWER_SLACK = 5.0
+"""Seconds ``wait_for`` gives the workflow's own timeout answer to arrive after the timeout."""
 
 
 UPDATES_IN_FLIGHT_PER_EXECUTION = 8
@@ -141,17 +157,6 @@ def with_arvo_converter(client: Client) -> Client:
         return client
     config["data_converter"] = converter
     return Client(**config)
-
-
-@dataclass(frozen=True)
-class ExecutionListing:
-    """One execution as listed by ``ArvoTemporalClient.list``."""
-
-    workflow_id: str
-    subject: str | None
-    orchestrator: str | None
-    status: str | None
-    temporal_status: str | None
 
 
 class ArvoTemporalClient:
@@ -232,9 +237,9 @@ class ArvoTemporalClient:
         check_event(event, max_bytes=self.max_event_bytes)
         content, workflow_id = parse_target(event)
         if is_init_event(event, content):
-            # Signal-with-start: durable at once, with or without a worker.
+            # Started with the init in its input: durable at once, with or without a worker.
             return await self._bounded(
-                lambda: deliver_event(self.temporal, event, task_queue=self.task_queue),
+                lambda: self._start_with(event, content, workflow_id),
                 workflow_id=workflow_id,
                 wait=wait,
             )
@@ -245,6 +250,20 @@ class ArvoTemporalClient:
             return workflow_id
 
         return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
+
+    async def _start_with(self, event: ArvoEvent, content: Any, workflow_id: str) -> str:
+        """Start the execution with its init in the start input (no signal event beside the
+        start); an execution that exists already gets the event as any other send (a running
+        one applies it once, a finished one raises ``ExecutionClosedError``)."""
+        options = start_options(event, content, task_queue=self.task_queue)
+        options["arg"] = options["arg"].model_copy(update={"init": event})
+        options["id_conflict_policy"] = WorkflowIDConflictPolicy.FAIL
+        try:
+            await self.temporal.start_workflow(**options)
+        except WorkflowAlreadyStartedError:
+            async with self._lanes.lane(workflow_id):
+                await self._deliver(event, workflow_id)
+        return workflow_id
 
     async def _deliver(self, event: ArvoEvent, workflow_id: str) -> None:
         """Deliver to a running execution as an update accepted by its worker (it never races
@@ -346,8 +365,9 @@ class ArvoTemporalClient:
     async def _update_with_start(
         self, event: ArvoEvent, content: Any, workflow_id: str
     ) -> OrchestratorResult:
+        place = await place_in_tree(self.temporal, event, content)
         operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            **start_options(event, content, task_queue=self.task_queue),
+            **start_options(event, content, task_queue=self.task_queue, place=place),
             result_type=ExecutionSummary,
         )
         try:
@@ -469,30 +489,129 @@ class ArvoTemporalClient:
             )
         return summary.output or {}
 
-    async def list(
-        self, *, orchestrator: str | None = None, status: str | None = None, limit: int = 100
+    async def find_in_state(
+        self, state: str, *, orchestrator: str | None = None, limit: int = 100
     ) -> list[ExecutionListing]:
-        """Executions by search attributes (``ArvoOrchestrator``, ``ArvoStatus``)."""
-        clauses = ["WorkflowType IN (" + ", ".join(f"'{name}'" for name in WORKFLOW_NAMES) + ")"]
-        if orchestrator:
-            clauses.append(f"{ARVO_ORCHESTRATOR.name} = '{orchestrator}'")
-        if status:
-            clauses.append(f"{ARVO_STATUS.name} = '{status}'")
-        listings: list[ExecutionListing] = []
-        async for execution in self.temporal.list_workflows(" AND ".join(clauses), limit=limit):
-            try:
-                memo = await execution.memo()
-            except (KeyError, ValueError, RuntimeError):
-                # Written with a codec this client lacks: list it without its subject.
-                memo = {}
-            attributes = execution.typed_search_attributes
-            listings.append(
-                ExecutionListing(
-                    workflow_id=execution.id,
-                    subject=memo.get("subject"),
-                    orchestrator=attributes.get(ARVO_ORCHESTRATOR),
-                    status=attributes.get(ARVO_STATUS),
-                    temporal_status=execution.status.name if execution.status else None,
-                )
+        """Running executions in ``state`` (a dotted path; see ``list``)."""
+        return await self.list(orchestrator=orchestrator, state=state, running=True, limit=limit)
+
+    async def tasks(
+        self,
+        *,
+        domain: str | None = None,
+        limit: int = 100,
+        rpc_timeout: timedelta | None = None,
+    ) -> list[HumanTask]:
+        """Requests sent to a person or another system (events into a non-default domain,
+        ``domain`` when given) that still wait for a reply, oldest first. Answered by each
+        execution's ``status`` query, so a worker must be running (``rpc_timeout`` bounds the
+        wait for one)."""
+        return await open_tasks(self.temporal, domain=domain, limit=limit, rpc_timeout=rpc_timeout)
+
+    async def wait_for(
+        self,
+        subject: str,
+        *,
+        state: str | None = None,
+        tag: str | None = None,
+        done: bool = False,
+        # The workflow enforces this timeout (a durable timer), not an asyncio scope here.
+        timeout: timedelta | None = None,  # noqa: ASYNC109
+    ) -> WaitOutcome:
+        """Wait until the execution is in ``state`` (a dotted path; a compound state counts
+        while any child is active) and has ``tag`` (each when given), or, with ``done``, has
+        ended; returns the status and record at that moment.
+
+        No polling: the workflow's ``arvo_wait`` update answers as soon as the condition holds
+        (or the execution ends without it: ``outcome.reason == "ended"``). An execution that
+        continues as new meanwhile hands the wait to its next run; one that had already closed
+        is answered from its description (``record`` is then None).
+
+        Raises:
+            ConfigViolation: no condition given.
+            UnknownStateError: the machine has no such state.
+            ExecutionNotFoundError: no execution for the subject.
+            ExecutionTimeoutError: the condition did not hold within ``timeout`` (the client's
+                ``wait`` by default).
+        """
+        if state is None and tag is None and not done:
+            raise ConfigViolation("wait_for needs a condition: state=, tag= or done=True")
+        workflow_id = workflow_id_for(subject)
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        limit = (timeout or self.wait).total_seconds()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+
+        async def attempt() -> WaitOutcome:
+            request = WaitRequest(
+                state=state,
+                tag=tag,
+                done=done,
+                timeout_ms=max(1.0, (deadline - loop.time()) * 1000),
             )
-        return listings
+            try:
+                outcome: WaitOutcome = await handle.execute_update(
+                    WAIT_UPDATE, request, id=f"wait/{uuid.uuid4()}", result_type=WaitOutcome
+                )
+                return outcome
+            except WorkflowUpdateFailedError as error:
+                raise self._update_error(error) from None
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            try:
+                return await closed_wait_outcome(
+                    self.temporal.get_workflow_handle_for(ArvoMachineWorkflow.run, workflow_id),
+                    subject,
+                    request,
+                )
+            except RPCError as error:
+                if error.status == RPCStatusCode.NOT_FOUND:
+                    raise ExecutionNotFoundError(subject, workflow_id=workflow_id) from None
+                raise
+
+        outcome = await self._bounded(
+            attempt,
+            workflow_id=workflow_id,
+            wait=timedelta(seconds=limit + _WAIT_ANSWER_SLACK),
+        )
+        if outcome.reason == "timeout":
+            raise ExecutionTimeoutError(
+                f"execution {workflow_id} did not reach the condition within {limit:g}s "
+                f"(it is {outcome.status.status}, in {outcome.status.states or 'no state'})",
+                workflow_id=workflow_id,
+            )
+        return outcome
+
+    async def list(
+        self,
+        *,
+        orchestrator: str | None = None,
+        status: str | None = None,
+        state: str | None = None,
+        root: str | None = None,
+        running: bool = False,
+        limit: int = 100,
+    ) -> list[ExecutionListing]:
+        """Executions by search attributes, newest first; no worker needed.
+
+        Args:
+            orchestrator: ``ArvoOrchestrator`` (e.g. ``arvo.orc.adder``).
+            status: ``ArvoStatus`` (``active``, ``done``, ``failed``, ``cancelled``…).
+            state: a state path (``ArvoState``): executions in that state or inside it (a
+                compound state matches while any of its children is active).
+            root: the root workflow id of an orchestration tree (``ArvoRoot``): the root and
+                every execution under it.
+            running: only executions whose workflow is still running.
+            limit: at most this many.
+
+        Raises:
+            ConfigViolation: a value that would change the query (a quote, backslash, newline).
+        """
+        query = visibility_query(
+            orchestrator=orchestrator, status=status, state=state, root=root, running=running
+        )
+        return [
+            await listing_of(execution)
+            async for execution in self.temporal.list_workflows(query, limit=limit)
+        ]

@@ -146,7 +146,7 @@ class DevServer:
                 executions survive a restart; in memory when ``None``.
             dynamic_config: Server dynamic config, ``key → value``; values are JSON-encoded as the
                 CLI requires (``60`` → ``60``, ``True`` → ``true``, ``"x"`` → ``"x"``).
-            search_attributes: Registered at launch; the product's four by default.
+            search_attributes: Registered at launch; the product's own by default.
             codec_endpoint: A codec server URL the Web UI decodes payloads with
                 (``arvo-temporal codec-server``).
             log_level: The server's own log level; ``error`` keeps output readable while still

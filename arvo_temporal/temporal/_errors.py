@@ -27,6 +27,7 @@ from arvo_temporal.errors import (
     ExecutionViolation,
     TransactionCause,
     TransactionViolation,
+    UnknownStateError,
     ViolationError,
     is_violation,
 )
@@ -92,6 +93,8 @@ def _fields(error: BaseException) -> dict[str, Any]:
         return fields
     if isinstance(error, ExecutionClosedError):
         return {"subject": error.subject, "workflow_id": error.workflow_id}
+    if isinstance(error, UnknownStateError):
+        return {"path": error.path, "machine": error.machine, "known": error.known}
     return {"message": str(error)}
 
 
@@ -125,12 +128,22 @@ def _closed(fields: Mapping[str, Any]) -> ArvoError:
     )
 
 
+def _unknown_state(fields: Mapping[str, Any]) -> ArvoError:
+    known = fields.get("known")
+    return UnknownStateError(
+        str(fields.get("path", "")),
+        machine=str(fields.get("machine", "the machine")),
+        known=[str(path) for path in known] if isinstance(known, list) else [],
+    )
+
+
 _REBUILD: dict[str, Callable[[Mapping[str, Any]], ArvoError]] = {
     "ConfigViolation": _violation(ConfigViolation),
     "ContractViolation": _violation(ContractViolation),
     "ExecutionViolation": _violation(ExecutionViolation),
     "TransactionViolation": _transaction,
     "ExecutionClosedError": _closed,
+    "UnknownStateError": _unknown_state,
 }
 
 

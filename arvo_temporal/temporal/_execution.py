@@ -8,10 +8,19 @@ plain code with plain tests; ``ArvoMachineWorkflow`` feeds it workflow time and 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from arvo_temporal.engine import pending_timers
+from arvo_temporal.machine import ArvoMachine
+from arvo_temporal.orchestration.observation import (
+    Configuration,
+    awaited_replies,
+    configuration_of,
+    context_summary,
+    replied_index,
+)
 from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.step import StepResult
 from arvo_temporal.temporal._inbox import ExecutionInbox
@@ -22,17 +31,33 @@ from arvo_temporal.temporal._models import (
     ExecutionStatusView,
     ExecutionSummary,
     HandleRequest,
+    OpenRequest,
     PendingTimer,
     WorkflowInput,
 )
 
-__all__ = ["DEAD_LETTER_WINDOW", "ORPHAN_TIMEOUT_MS", "TERMINAL", "ExecutionState"]
+__all__ = [
+    "DEAD_LETTER_WINDOW",
+    "MAX_PUBLISHED_STATES",
+    "OPEN_REQUEST_WINDOW",
+    "ORPHAN_TIMEOUT_MS",
+    "TERMINAL",
+    "ExecutionState",
+]
 
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 DEAD_LETTER_WINDOW = 50
 """Dead-lettered events an execution keeps a record of (the most recent; the count is total)."""
 ORPHAN_TIMEOUT_MS = 60_000.0
 """A run started by a message that never arrived (update-with-start is not atomic) ends itself."""
+OPEN_REQUEST_WINDOW = 50
+"""Requests awaiting a reply an execution keeps (the most recent), so a machine that asks and
+never hears back cannot grow what continue-as-new carries."""
+MAX_PUBLISHED_STATES = 32
+_MAX_PUBLISHED_BYTES = 1800
+"""Bounds of the ``ArvoState`` keyword list: Temporal refuses a search attribute value over
+2 KiB (``limit.searchAttributeSize``); the outermost states are kept when a huge parallel
+configuration would exceed it."""
 
 
 def _status_of(record: MachineMemoryRecord | None) -> ExecutionStatus:
@@ -70,6 +95,12 @@ class ExecutionState:
         self.dead_letter_count = carried.dead_letter_count
         # The client sets ArvoStatus=active at start; search attributes survive continue-as-new.
         self._published: ExecutionStatus = self.status if carried.record else "active"
+        self.machine: ArvoMachine | None = None
+        """The machine version of this execution, once the run has resolved it."""
+        self.open_requests: list[OpenRequest] = list(carried.open_requests)
+        self._configuration: tuple[Any, ArvoMachine | None, Configuration] | None = None
+        self._published_states: tuple[str, ...] | None = None
+        self._published_domains: tuple[str, ...] = self._domains()
 
     @property
     def ended(self) -> bool:
@@ -118,14 +149,125 @@ class ExecutionState:
             candidates.append(self.deadline_ms)
         return min(candidates) if candidates else None
 
-    def details(self) -> str:
-        """The Temporal UI's current details line (Markdown)."""
+    def configuration(self) -> Configuration:
+        """The active states, accepted events and tags of the record's value (recomputed only
+        when the value or the machine changed)."""
         value = self.record.value if self.record else None
-        return f"**{self.status}** · state `{value}` · {self.processed} events"
+        cached = self._configuration
+        if cached is not None and cached[1] is self.machine and cached[0] == value:
+            return cached[2]
+        configuration = configuration_of(self.machine, value)
+        self._configuration = (value, self.machine, configuration)
+        return configuration
+
+    def reached(self, *, state: str | None, tag: str | None, done: bool) -> bool:
+        """True when the execution is in ``state`` with ``tag`` (each when given), and has
+        ended when ``done``."""
+        if done and self.status in ("pending", "active"):
+            return False
+        if state is None and tag is None:
+            return True
+        return self.configuration().reached(state, tag)
+
+    def observed(self, result: StepResult, *, now_ms: float) -> None:
+        """Keep the requests awaiting a reply up to date after a step that wrote a record: the
+        consumed event may answer one, the emitted events may open more; none stay open once
+        the execution has ended."""
+        if self.ended:
+            self.open_requests = []
+            return
+        consumed = result.record.events.consumed if result.record and result.record.events else None
+        if consumed and self.open_requests:
+            answered = replied_index(
+                [
+                    (request.event_id, request.event_type, tuple(request.reply_types))
+                    for request in self.open_requests
+                ],
+                consumed,
+            )
+            if answered is not None:
+                self.open_requests = [
+                    request for i, request in enumerate(self.open_requests) if i != answered
+                ]
+        if self.machine is None:
+            return
+        for awaited in awaited_replies(self.machine, result.events):
+            event = awaited.event
+            self.open_requests.append(
+                OpenRequest(
+                    event_id=event.id,
+                    event_type=event.type,
+                    domain=event.domain or "",
+                    to=event.to,
+                    emitted_ms=now_ms,
+                    reply_types=list(awaited.reply_types),
+                )
+            )
+        self.open_requests = self.open_requests[-OPEN_REQUEST_WINDOW:]
+
+    def _domains(self) -> tuple[str, ...]:
+        return tuple(sorted({request.domain for request in self.open_requests}))
+
+    def states_to_publish(self, current: Sequence[str] | None = None) -> list[str] | None:
+        """The ``ArvoState`` values to upsert now, or None when they did not change (each
+        upsert is a history event).
+
+        Args:
+            current: what the search attribute holds when this run started (it survives
+                continue-as-new); read once, on the first call.
+        """
+        if self._published_states is None:
+            self._published_states = tuple(current or ())
+        states: list[str] = []
+        size = 0
+        for path in self.configuration().states[:MAX_PUBLISHED_STATES]:
+            size += len(path.encode("utf-8")) + 4
+            if size > _MAX_PUBLISHED_BYTES:
+                break
+            states.append(path)
+        if tuple(states) == self._published_states:
+            return None
+        self._published_states = tuple(states)
+        return states
+
+    def domains_to_publish(self) -> list[str] | None:
+        """The ``ArvoTaskDomains`` values (domains with a request awaiting a reply) to upsert
+        now, or None when they did not change."""
+        domains = self._domains()
+        if domains == self._published_domains:
+            return None
+        self._published_domains = domains
+        return list(domains)
+
+    def details(self) -> str:
+        """The Temporal UI's current details (Markdown): status, state, what the configuration
+        accepts, requests awaiting a reply, and a short context summary."""
+        value = self.record.value if self.record else None
+        shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        lines = [f"**{self.status}** · state `{shown}` · {self.processed} events"]
+        configuration = self.configuration()
+        if configuration.accepts and self.status == "active":
+            lines.append("accepts " + ", ".join(f"`{kind}`" for kind in configuration.accepts))
+        for request in self.open_requests[-3:]:
+            lines.append(
+                f"awaiting a reply to `{request.event_type}` ({request.domain}) "
+                f"· event `{request.event_id}`"
+            )
+        if len(self.open_requests) > 3:
+            lines.append(f"… {len(self.open_requests) - 3} more awaiting a reply")
+        summary = context_summary(self._context())
+        if summary is not None:
+            lines.append(f"context `{summary}`")
+        return "\n\n".join(lines)
+
+    def _context(self) -> Any:
+        state = self.record.state if self.record else None
+        return state.get("context") if state else None
 
     def view(self, inbox: ExecutionInbox) -> ExecutionStatusView:
         """The ``status`` query's answer."""
         state = self.record.state if self.record else None
+        configuration = self.configuration()
         return ExecutionStatusView(
             subject=self.subject,
             orchestrator=self.orchestrator,
@@ -141,6 +283,12 @@ class ExecutionState:
             rejections=inbox.rejections[-20:],
             dead_letters=self.dead_letters[-20:],
             dead_letter_count=self.dead_letter_count,
+            states=list(configuration.states),
+            accepts=list(configuration.accepts) if self.status == "active" else [],
+            tags=list(configuration.tags),
+            context=context_summary(self._context()),
+            open_requests=list(self.open_requests),
+            execution_units=self.record.execution_units if self.record else 0.0,
         )
 
     def summary(self) -> ExecutionSummary:
@@ -183,5 +331,6 @@ class ExecutionState:
                 deadline_ms=self.deadline_ms,
                 dead_letters=self.dead_letters,
                 dead_letter_count=self.dead_letter_count,
+                open_requests=self.open_requests,
             ),
         )

@@ -23,10 +23,13 @@ __all__ = [
     "ExecutionSummary",
     "HandleRequest",
     "HandleResponse",
+    "OpenRequest",
     "Outgoing",
     "PendingTimer",
     "Rejection",
     "StoredOutcome",
+    "WaitOutcome",
+    "WaitRequest",
     "WorkflowInput",
 ]
 
@@ -80,6 +83,20 @@ class HandleRequest(_Frozen):
     event: ArvoEvent
 
 
+class OpenRequest(_Frozen):
+    """An event the execution sent into a non-default domain (a person, a partner system) that
+    still waits for a reply (arvo_temporal/orchestration/observation.py)."""
+
+    event_id: str
+    event_type: str
+    domain: str
+    to: str | None = None
+    emitted_ms: float
+    """Workflow time it was emitted, epoch milliseconds."""
+    reply_types: list[str] = Field(default_factory=list)
+    """The event types its contract says answer it."""
+
+
 class CarriedState(_Frozen):
     """Everything a run hands to the next one on continue-as-new (``handler_requests``: events
     for handlers emitted while the run drained, started by the next run)."""
@@ -96,6 +113,7 @@ class CarriedState(_Frozen):
     deadline_ms: float | None = None
     dead_letters: list[DeadLettered] = Field(default_factory=list)
     dead_letter_count: int = 0
+    open_requests: list[OpenRequest] = Field(default_factory=list)
 
 
 class WorkflowInput(_Frozen):
@@ -105,6 +123,9 @@ class WorkflowInput(_Frozen):
     orchestrator: str
     subject: str
     carried: CarriedState | None = None
+    init: ArvoEvent | None = None
+    """The init event, when the client started the execution with it (one history event
+    fewer than signal-with-start); applied like a signalled one."""
 
 
 class ExecutionSummary(_Frozen):
@@ -202,3 +223,43 @@ class ExecutionStatusView(_Frozen):
     dead_letters: list[DeadLettered] = Field(default_factory=list)
     """The most recent events a sink refused for good (kept in the dead-letter sink)."""
     dead_letter_count: int = 0
+    states: list[str] = Field(default_factory=list)
+    """The active states as dotted paths, ancestors included (``work``, ``work.a``)."""
+    accepts: list[str] = Field(default_factory=list)
+    """The event types the active states have transitions for: what can be sent now."""
+    tags: list[str] = Field(default_factory=list)
+    """The tags of the active states."""
+    context: str | None = None
+    """The machine context as compact JSON, cut to a few hundred characters."""
+    open_requests: list[OpenRequest] = Field(default_factory=list)
+    """Events sent to a person or another system that still wait for a reply (oldest first)."""
+    execution_units: float = 0.0
+    """Arvo's cost figure summed over the events the execution consumed and emitted."""
+
+
+class WaitRequest(_Frozen):
+    """The ``arvo_wait`` update: answer once the execution is in ``state`` and has ``tag`` (each
+    when given), or has ended when ``done``; give up after ``timeout_ms`` of workflow time."""
+
+    state: str | None = None
+    tag: str | None = None
+    done: bool = False
+    timeout_ms: float
+
+
+class WaitOutcome(_Frozen):
+    """What ``arvo_wait`` (and ``ArvoTemporalClient.wait_for``) answers.
+
+    ``reason`` is ``met`` (the condition holds), ``ended`` (the execution ended first, without
+    it) or ``timeout``; ``status`` and ``record`` are the execution at that moment (``record``
+    is None for an execution that had already closed when asked: see ``snapshot``).
+    """
+
+    reason: Literal["met", "ended", "timeout"]
+    status: ExecutionStatusView
+    record: dict[str, Any] | None = None
+
+    @property
+    def met(self) -> bool:
+        """True when the condition holds."""
+        return self.reason == "met"

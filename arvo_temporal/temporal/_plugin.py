@@ -14,10 +14,11 @@ What it configures:
   models), composed with the converter it finds: the user's ``payload_codec`` (encryption,
   compression), failure converter and external storage are kept.
 * **Worker**: ``ArvoMachineWorkflow``, the handler and dispatch activities (bound to the
-  worker's own client), and the sandbox's passthrough of the library's pure modules. The
-  user's machine modules are *not* passed through: each run builds its machines again inside
-  the sandbox (see ``arvo_temporal.temporal._sandbox``), so nondeterministic machine code fails
-  loudly. ``sandboxed_machines=False`` opts out.
+  worker's own client), ``ArvoScheduledStart`` and its activity (what schedules run,
+  ``arvo_temporal/temporal/_scheduled_start.py``), and the sandbox's passthrough of the
+  library's pure modules. The user's machine modules are *not* passed through: each run
+  builds its machines again inside the sandbox (see ``arvo_temporal.temporal._sandbox``), so
+  nondeterministic machine code fails loudly. ``sandboxed_machines=False`` opts out.
 * **Per-run binding**: a workflow interceptor hands the app to each run of
   ``ArvoMachineWorkflow`` when the run starts; nothing is registered process-wide, and a
   replay binds the same way, whatever task queue the history ran on.
@@ -59,6 +60,7 @@ from arvo_temporal.temporal._activities import ArvoActivities
 from arvo_temporal.temporal._app import ArvoApp, ResumableSpec
 from arvo_temporal.temporal._binding import AppBinding
 from arvo_temporal.temporal._sandbox import check_rebuildable, contract_modules, rebuild_resumable
+from arvo_temporal.temporal._scheduled_start import ArvoScheduledStart, ScheduledStartActivities
 from arvo_temporal.temporal._search_attributes import register_search_attributes
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow, LegacyArvoMachineWorkflow
 
@@ -201,7 +203,11 @@ class ArvoPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=arvo_data_converter,
             interceptors=interceptors,
-            workflows=[ArvoMachineWorkflow, LegacyArvoMachineWorkflow] if app is not None else None,
+            workflows=(
+                [ArvoMachineWorkflow, LegacyArvoMachineWorkflow, ArvoScheduledStart]
+                if app is not None
+                else None
+            ),
             workflow_runner=self._sandbox_runner if app is not None else None,
         )
 
@@ -233,5 +239,6 @@ class ArvoPlugin(SimplePlugin):
                 activities.handle,
                 activities.dispatch,
                 activities.cancel_own_run,
+                ScheduledStartActivities(config["client"]).start,
             ]
         return config

@@ -3,15 +3,22 @@
 Search attributes are what makes executions findable in the Temporal UI and through
 ``client.list_workflows("ArvoOrchestrator='arvo.orc.adder' AND ArvoStatus='active'")``. Temporal
 refuses to start or upsert a workflow that uses an attribute the namespace does not know, so the
-same four names must be registered everywhere the workflow runs: on the embedded dev server
+same names must be registered everywhere the workflow runs: on the embedded dev server
 (``--search-attribute Name=Keyword``, see :mod:`arvo_temporal.temporal._devserver`), on a real
 cluster (:func:`register_search_attributes`, or the ``temporal operator search-attribute create``
 commands in ``docker-compose.yml``), and in tests. Keeping the list here, as typed
 ``SearchAttributeKey``s, gives every one of those places a single source of truth.
 
-All four are ``Keyword`` (exact-match, not tokenised): they hold identifiers, not prose. Values are
-stored unencrypted by Temporal, so none of them may carry personal data — the initiator is the
-*source* of the initiating event (a service name), never a user.
+All are ``Keyword`` or ``KeywordList`` (exact-match, not tokenised): they hold identifiers, not
+prose. Values are stored unencrypted by Temporal, so none of them may carry personal data — the
+initiator is the *source* of the initiating event (a service name), never a user; states and
+domains are names from the machine's definition.
+
+``ArvoRoot`` and ``ArvoParent`` make the orchestration tree searchable: a child execution is
+started by its parent's dispatch activity, not as a Temporal child workflow (its parent may
+finish first, and Arvo's subjects, not Temporal, say who answers whom), so the tree is kept in
+search attributes (``ArvoRoot = '<root workflow id>'`` lists a whole tree in one query) and in
+the memo and static details, which link the parent in the UI.
 """
 
 from __future__ import annotations
@@ -31,10 +38,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from arvo_temporal.errors import ConfigViolation
 
 __all__ = [
+    "ARVO_EXECUTION_UNITS",
     "ARVO_INITIATOR",
     "ARVO_ORCHESTRATOR",
+    "ARVO_PARENT",
+    "ARVO_ROOT",
     "ARVO_SEARCH_ATTRIBUTES",
+    "ARVO_STATE",
     "ARVO_STATUS",
+    "ARVO_TASK_DOMAINS",
     "ARVO_VERSION",
     "register_search_attributes",
     "search_attribute_definitions",
@@ -53,11 +65,39 @@ when it changes because every upsert costs a history event."""
 ARVO_INITIATOR: SearchAttributeKey[str] = SearchAttributeKey.for_keyword("ArvoInitiator")
 """The subject's ``initiator``: the source that started the execution (a service, never a user)."""
 
+ARVO_STATE: SearchAttributeKey[Sequence[str]] = SearchAttributeKey.for_keyword_list("ArvoState")
+"""The active states as dotted paths, ancestors included (``work``, ``work.a``), so
+``ArvoState = 'work'`` finds executions anywhere inside ``work``; upserted only on change."""
+
+ARVO_TASK_DOMAINS: SearchAttributeKey[Sequence[str]] = SearchAttributeKey.for_keyword_list(
+    "ArvoTaskDomains"
+)
+"""The domains (``external`` …) of requests that wait for a reply from a person or another
+system; unset when none waits (``arvo-temporal tasks`` searches it)."""
+
+ARVO_ROOT: SearchAttributeKey[str] = SearchAttributeKey.for_keyword("ArvoRoot")
+"""The workflow id of the root of the execution's orchestration tree (its own for a root)."""
+
+ARVO_PARENT: SearchAttributeKey[str] = SearchAttributeKey.for_keyword("ArvoParent")
+"""The workflow id of the parent execution (the init's ``parentSubject$$``); unset for a root."""
+
+ARVO_EXECUTION_UNITS: SearchAttributeKey[float] = SearchAttributeKey.for_float(
+    "ArvoExecutionUnits"
+)
+"""Arvo's cost figure summed over the execution's consumed and emitted events; it rides along
+with the other attributes' upserts (it would cost a history event per step on its own), so it is
+exact once the execution ends and at each change of status or state before."""
+
 ARVO_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     ARVO_ORCHESTRATOR,
     ARVO_VERSION,
     ARVO_STATUS,
     ARVO_INITIATOR,
+    ARVO_STATE,
+    ARVO_TASK_DOMAINS,
+    ARVO_ROOT,
+    ARVO_PARENT,
+    ARVO_EXECUTION_UNITS,
 )
 """Every custom search attribute the product uses, in registration order."""
 
@@ -83,7 +123,7 @@ def search_attribute_definitions(
     documentation), so it is derived from the typed keys instead of being written out again.
 
     Args:
-        keys: The attributes to describe; the product's four by default.
+        keys: The attributes to describe; the product's own by default.
     """
     return [(key.name, _CLI_TYPE_NAMES[key.indexed_value_type]) for key in keys]
 
@@ -106,7 +146,7 @@ async def register_search_attributes(
         client: A connected client (any namespace; ``namespace`` chooses the target).
         namespace: The namespace to register the attributes on (SQL visibility keeps them per
             namespace).
-        keys: The attributes to register; the product's four by default.
+        keys: The attributes to register; the product's own by default.
 
     Returns:
         The names that were newly added (empty when everything was already registered).

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ConfigViolation,
         ExecutionClosedError,
         ExecutionViolation,
+        UnknownStateError,
     )
     from arvo_temporal.events import ArvoEvent
     from arvo_temporal.orchestration.result import OrchestratorResult
@@ -59,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         step_timer,
     )
     from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
+    from arvo_temporal.temporal._app import HandlerSettings
     from arvo_temporal.temporal._binding import AppBinding
     from arvo_temporal.temporal._errors import (
         CONTINUING_AS_NEW,
@@ -81,9 +83,17 @@ with workflow.unsafe.imports_passed_through():
         Outgoing,
         Rejection,
         StoredOutcome,
+        WaitOutcome,
+        WaitRequest,
         WorkflowInput,
     )
-    from arvo_temporal.temporal._search_attributes import ARVO_STATUS
+    from arvo_temporal.temporal._search_attributes import (
+        ARVO_EXECUTION_UNITS,
+        ARVO_ROOT,
+        ARVO_STATE,
+        ARVO_STATUS,
+        ARVO_TASK_DOMAINS,
+    )
 
 __all__ = [
     "CANCEL_OWN_RUN_ACTIVITY",
@@ -94,6 +104,7 @@ __all__ = [
     "EXECUTE_UPDATE",
     "HANDLE_ACTIVITY",
     "LEGACY_WORKFLOW_NAME",
+    "WAIT_UPDATE",
     "WORKFLOW_NAME",
     "WORKFLOW_NAMES",
     "ArvoMachineWorkflow",
@@ -114,6 +125,7 @@ EVENT_SIGNAL = "arvo_event"
 DELIVER_UPDATE = "arvo_deliver"
 CANCEL_SIGNAL = "arvo_cancel"
 CANCEL_OWN_RUN_ACTIVITY = "arvo_cancel_own_run"
+WAIT_UPDATE = "arvo_wait"
 EXECUTION_TIMEOUT_REASON = "the execution timeout was reached"
 _DEFER_HANDLERS_WHILE_DRAINING = "arvo-defer-handlers-while-draining"
 """Patch id: runs recorded before handlers emitted while draining were left to the next run."""
@@ -196,7 +208,11 @@ class ArvoMachineWorkflow:
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred_handlers: list[HandleRequest] = []
         self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
+        self._local_in_flight = 0
+        self._published_units = 0.0
         self._carried_handlers = list(carried.handler_requests) if carried else []
+        if input.init is not None:
+            self.arvo_event(input.init)  # started with its init: as if signalled first
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
@@ -297,6 +313,64 @@ class ArvoMachineWorkflow:
         """What the execution is doing now."""
         return self._state.view(self._inbox)
 
+    # A cancelled run ends without waiting for handlers; a wait left unanswered then is no
+    # loss (the client answers it from the closed execution's description), so no warning.
+    @workflow.update(name=WAIT_UPDATE, unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
+    async def wait(self, request: WaitRequest) -> WaitOutcome:
+        """Answer once the execution is in a state / has a tag / has ended (``WaitRequest``),
+        with the status and record at that moment: the caller waits without polling.
+
+        Bounded three ways, so a forgotten wait never holds the run: its own timeout (a
+        workflow timer), the end of the execution (``ended``), and continue-as-new, which
+        answers it with the retryable ``CONTINUING_AS_NEW`` failure; the client then asks the
+        next run for the time that is left."""
+        state = self._state
+
+        def settled() -> bool:
+            return (
+                self._waited_for(request)
+                or state.status not in ("pending", "active")
+                or self._draining
+            )
+
+        if not settled():
+            try:
+                await workflow.wait_condition(
+                    settled, timeout=timedelta(milliseconds=max(1.0, request.timeout_ms))
+                )
+            except TimeoutError:
+                return self._wait_outcome("timeout")
+        if self._waited_for(request):
+            return self._wait_outcome("met")
+        if self._draining and not state.ended:
+            raise ApplicationError(
+                "the execution is continuing as new; the client waits on the next run",
+                type=CONTINUING_AS_NEW,
+            )
+        return self._wait_outcome("ended")
+
+    @wait.validator
+    def _validate_wait(self, request: WaitRequest) -> None:
+        if self._draining:
+            raise ApplicationError(
+                "the execution is continuing as new; the client retries",
+                type=CONTINUING_AS_NEW,
+            )
+        machine = self._state.machine
+        if request.state is not None and machine is not None:
+            try:
+                machine.check_state(request.state)
+            except UnknownStateError as error:
+                raise failure_for(error) from None
+
+    def _waited_for(self, request: WaitRequest) -> bool:
+        return self._state.reached(state=request.state, tag=request.tag, done=request.done)
+
+    def _wait_outcome(self, reason: str) -> WaitOutcome:
+        return WaitOutcome.model_validate(
+            {"reason": reason, "status": self.status(), "record": self.snapshot()}
+        )
+
     def _refusal(self, event: ArvoEvent) -> ExecutionViolation | None:
         if event.subject != self._state.subject:
             return ExecutionViolation(
@@ -384,6 +458,8 @@ class ArvoMachineWorkflow:
                 )
             spec, self._settings = self._binding.orchestrator(input.orchestrator)
             self._subject = ArvoOrchestrationSubject.parse(input.subject)
+            if isinstance(self._settings, OrchestratorSettings):  # a resumable has no states
+                self._state.machine = self._settings.registry.resolve_subject(self._subject)
         except (ArvoError, ValueError) as error:
             raise failure_for(error) from None
         return spec.execution_timeout
@@ -555,15 +631,68 @@ class ArvoMachineWorkflow:
 
     async def _after_step(self, result: StepResult) -> None:
         self._state.applied(result)
-        self._publish_status()
-        workflow.set_current_details(self._state.details())
+        self._observe(result)
+        if not self._local_handlers:  # legacy runs: the command order they were recorded with
+            self._publish_status()
+            self._route(result.events)
+            return
         self._route(result.events)
+        # While a local handler runs, its reply comes back in this same workflow task: the
+        # search attributes are published once, after it, instead of once per step.
+        if self._local_in_flight == 0 or self._state.ended:
+            self._publish_status()
 
     def _publish_status(self) -> None:
-        # One history event per change, and only on change (docs/temporal.md §6).
+        # One history event per change, and only on change (docs/temporal.md §6); the state
+        # and task-domain attributes that changed ride in the same upsert.
         status = self._state.status_to_publish()
+        updates = self._observation_updates()
         if status is not None:
-            workflow.upsert_search_attributes([ARVO_STATUS.value_set(status)])
+            updates.append(ARVO_STATUS.value_set(status))
+        if updates:
+            updates.extend(self._units_update())
+            workflow.upsert_search_attributes(updates)
+
+    def _units_update(self) -> list[Any]:
+        """``ArvoExecutionUnits`` when it changed, for executions started with ``ArvoRoot``
+        (as ``_observation_updates``: histories recorded before it replay unchanged)."""
+        record = self._state.record
+        if record is None or workflow.info().typed_search_attributes.get(ARVO_ROOT) is None:
+            return []
+        if record.execution_units == self._published_units:
+            return []
+        self._published_units = record.execution_units
+        return [ARVO_EXECUTION_UNITS.value_set(record.execution_units)]
+
+    def _observe(self, result: StepResult) -> None:
+        """After a step that wrote a record (only then: no work when nothing changed): the
+        requests awaiting a reply, and the UI's current details."""
+        if result.record is None:
+            return
+        self._state.observed(result, now_ms=_now_ms())
+        workflow.set_current_details(self._state.details())
+
+    def _observation_updates(self) -> list[Any]:
+        """``ArvoState`` and ``ArvoTaskDomains`` updates, for what changed since the last upsert.
+
+        Only for executions started with ``ArvoRoot`` (every start by this version of the
+        client and of the dispatch activity): histories recorded before these attributes
+        existed have no such upserts, and replay must issue the same commands. The start's
+        search attributes are in the history, so the choice is deterministic and costs no
+        marker event, unlike ``workflow.patched``."""
+        info = workflow.info()
+        if info.typed_search_attributes.get(ARVO_ROOT) is None:
+            return []
+        updates: list[Any] = []
+        states = self._state.states_to_publish(info.typed_search_attributes.get(ARVO_STATE))
+        if states is not None:
+            updates.append(ARVO_STATE.value_set(states) if states else ARVO_STATE.value_unset())
+        domains = self._state.domains_to_publish()
+        if domains is not None:
+            updates.append(
+                ARVO_TASK_DOMAINS.value_set(domains) if domains else ARVO_TASK_DOMAINS.value_unset()
+            )
+        return updates
 
     # ----------------------------------------------------------------------------- egress
 
@@ -603,18 +732,29 @@ class ArvoMachineWorkflow:
         return calls <= LOCAL_HANDLERS_PER_TASK
 
     def _start_handler(self, event: ArvoEvent, handler: str) -> None:
+        assert self._binding is not None
+        limits = self._binding.app.handler_limits(handler)
+        local = bool(limits.local) and self._local_handlers and self._local_call_allowed()
         self._handler_tasks += 1
-        task = asyncio.create_task(self._run_handler(event, handler))
+        self._local_in_flight += local
+        task = asyncio.create_task(self._run_handler(event, handler, limits, local))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_handler(self, event: ArvoEvent, handler: str) -> None:
-        assert self._binding is not None
-        limits = self._binding.app.handler_limits(handler)
+    def _local_handler_done(self) -> None:
+        """The last local handler in flight returned; publish what waited for it, unless its
+        reply will be applied (and published) next."""
+        self._local_in_flight -= 1
+        if self._local_in_flight == 0 and not self._inbox:
+            self._publish_status()
+
+    async def _run_handler(
+        self, event: ArvoEvent, handler: str, limits: HandlerSettings, local: bool
+    ) -> None:
         request = HandleRequest(handler=handler, event=event)
         summary = f"{event.type} → handler {handler}"
         try:
-            if limits.local and self._local_handlers and self._local_call_allowed():
+            if local:
                 response = await workflow.execute_local_activity(
                     HANDLE_ACTIVITY,
                     request,
@@ -646,10 +786,14 @@ class ArvoMachineWorkflow:
                     message=str(cause or error),
                 )
             )
+            if local:
+                self._local_handler_done()
             return
         finally:
             self._handler_tasks -= 1
         self._route(response.events)
+        if local:
+            self._local_handler_done()
 
     async def _dispatch(self, previous: asyncio.Task[None] | None, items: list[Outgoing]) -> None:
         if previous is not None:

@@ -3,7 +3,7 @@
 #   1. waits until the frontend reports healthy,
 #   2. creates the namespace if it does not exist (the plain server image creates none),
 #   3. registers the search attributes the machine workflows set. The list below must equal
-#      arvo_temporal/temporal/search_attributes.py; tests/test_docker_compose.py checks it and
+#      arvo_temporal/temporal/_search_attributes.py; tests/test_docker_compose.py checks it and
 #      runs this script against a real dev server.
 #
 # Run by the one-shot `temporal-setup` service of docker-compose.yml (admin-tools image); workers
@@ -46,5 +46,10 @@ retry temporal operator search-attribute create --namespace "$NAMESPACE" \
     --name ArvoOrchestrator --type Keyword \
     --name ArvoVersion --type Keyword \
     --name ArvoStatus --type Keyword \
-    --name ArvoInitiator --type Keyword
+    --name ArvoInitiator --type Keyword \
+    --name ArvoState --type KeywordList \
+    --name ArvoTaskDomains --type KeywordList \
+    --name ArvoRoot --type Keyword \
+    --name ArvoParent --type Keyword \
+    --name ArvoExecutionUnits --type Double
 echo "Temporal is ready for arvo_temporal"

@@ -158,6 +158,8 @@ async def test_send_a_file_then_result_status_snapshot_and_list(running, tmp_pat
             "orchestrator": "arvo.orc.adder",
             "status": "done",
             "temporal_status": "COMPLETED",
+            "states": ["done"],
+            "parent": None,
             "subject": init.subject,
         }
     ]

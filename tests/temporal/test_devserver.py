@@ -95,14 +95,24 @@ def _pid_exists(pid: int) -> bool:
 # search attribute definitions (no server)
 
 
-def test_the_product_uses_four_keyword_attributes():
+def test_the_product_uses_keyword_and_keyword_list_attributes():
     assert search_attribute_definitions() == [
         ("ArvoOrchestrator", "Keyword"),
         ("ArvoVersion", "Keyword"),
         ("ArvoStatus", "Keyword"),
         ("ArvoInitiator", "Keyword"),
+        ("ArvoState", "KeywordList"),
+        ("ArvoTaskDomains", "KeywordList"),
+        ("ArvoRoot", "Keyword"),
+        ("ArvoParent", "Keyword"),
+        ("ArvoExecutionUnits", "Double"),
     ]
-    assert ARVO_SEARCH_ATTRIBUTES == (ARVO_ORCHESTRATOR, ARVO_VERSION, ARVO_STATUS, ARVO_INITIATOR)
+    assert ARVO_SEARCH_ATTRIBUTES[:4] == (
+        ARVO_ORCHESTRATOR,
+        ARVO_VERSION,
+        ARVO_STATUS,
+        ARVO_INITIATOR,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,7 +134,7 @@ async def test_search_attributes_are_registered(temporal_server, temporal_client
         ListSearchAttributesRequest(namespace=temporal_server.namespace)
     )
     for key in ARVO_SEARCH_ATTRIBUTES:
-        assert listed.custom_attributes[key.name] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        assert listed.custom_attributes[key.name] == int(key.indexed_value_type)
 
 
 async def test_registering_again_changes_nothing(temporal_server, temporal_client):

@@ -16,8 +16,9 @@ from tests.test_readme import BLOCKS
 
 async def test_the_temporal_quick_start_runs(temporal_server, task_queue, tmp_path):
     (tmp_path / "quickstart.py").write_text(BLOCKS[0], encoding="utf-8")
+    (quick_start,) = [block for block in BLOCKS if "async def on_temporal" in block]
     on_temporal = (
-        BLOCKS[1]
+        quick_start
         .replace('"localhost:7233"', repr(temporal_server.target))
         .replace("ArvoApp(orchestrators", f"ArvoApp(task_queue={task_queue!r}, orchestrators")
     )

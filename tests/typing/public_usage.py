@@ -33,8 +33,12 @@ from arvo_temporal.statechart import ActionArgs, assign, emit
 from arvo_temporal.temporal import (
     ArvoApp,
     ArvoTemporalClient,
+    ExecutionListing,
     ExecutionStatusView,
+    HumanTask,
+    OpenRequest,
     OrchestratorSpec,
+    WaitOutcome,
     create_worker,
 )
 
@@ -122,6 +126,22 @@ async def on_temporal(client: ArvoTemporalClient) -> ExecutionStatusView:
         output: dict[str, object] = await client.result(subject)
         assert output
         return await client.status(subject)
+
+
+async def watching(client: ArvoTemporalClient, subject: str) -> list[str]:
+    """What an execution accepts now, search by state, waiting, the tree and the task inbox."""
+    outcome: WaitOutcome = await client.wait_for(
+        subject, state="calculating", timeout=timedelta(seconds=30)
+    )
+    accepts: list[str] = outcome.status.accepts if outcome.met else []
+    found: list[ExecutionListing] = await client.find_in_state("calculating")
+    tree: list[ExecutionListing] = await client.list(root=found[0].root if found else None)
+    tasks: list[HumanTask] = await client.tasks(domain="external")
+    requests: list[OpenRequest] = [task.request for task in tasks]
+    states: list[str] = machine.active_states("calculating") + machine.accepts("calculating")
+    return accepts + states + [listing.workflow_id for listing in tree] + [
+        request.event_id for request in requests
+    ]
 
 
 def receive(headers: dict[str, str], body: bytes) -> list[ArvoEvent]:
