@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint typecheck node-deps mutate
+.PHONY: demo test install lint typecheck node-deps mutate bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,13 @@ mutate: install node-deps
 	$(BIN)/python -m tests.mutation_report --prune
 	nice -n 19 $(BIN)/mutmut run --max-children 1 $(if $(MODULE),"$(subst /,.,$(basename $(patsubst %/,%,$(MODULE)))).*")
 	$(BIN)/python -m tests.mutation_report $(MODULE)
+
+# Regression guard for speed (BENCHMARKS.md), not part of `make test`: the three benchmarks at
+# small N, one JSON line each. The adapter benchmark starts its own dev server (about a minute);
+# its report is kept in a temporary file and only its JSON line is printed.
+bench: install
+	@$(BIN)/python -m benchmarks.inprocess 2000 --json
+	@$(BIN)/python -m benchmarks.statechart 20000 --json
+	@report=$$(mktemp) && $(BIN)/python -m benchmarks.temporal_adapter 40 --execute-events 20 \
+		--histories 2 --warmup 4 >"$$report" 2>&1; status=$$?; tail -n 1 "$$report"; \
+		rm -f "$$report"; exit $$status

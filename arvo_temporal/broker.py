@@ -8,7 +8,11 @@ Semantics kept from Arvo's ``createSimpleEventBroker``:
 
 * the queue is bounded (1000 by default) and processed **LIFO**: the most recently published
   event is delivered first, which makes a conversation run depth-first;
-* an event nobody subscribes to goes to ``on_error`` — it has left the system;
+* an event nobody subscribes to goes to ``on_error`` — it has left the system. Without
+  ``on_error`` the first such event of each topic is logged as a WARNING and later ones only at
+  DEBUG: a conversation that ends at its initiator (every completion event does) would
+  otherwise log on every execution, and formatting that line cost up to 12 % of an in-process
+  execution (BENCHMARKS.md). ``unrouted`` keeps the count per topic;
 * produced events with a non-null ``domain`` are not routed: they belong to another part of the
   system (a human review queue, another region…) and are handed to ``on_domained_events``.
 
@@ -50,6 +54,21 @@ class EventHandlerLike(Protocol):
         ...
 
 
+def _log_unrouted(event: ArvoEvent, topic: str, *, first: bool) -> None:
+    """A WARNING the first time a topic has no subscriber, DEBUG afterwards (guarded, so the
+    hot path formats nothing unless someone listens)."""
+    if first:
+        logger.warning(
+            "no subscriber for topic %r: event %s (%s); later events to this topic are logged "
+            "at DEBUG and counted in SimpleEventBroker.unrouted",
+            topic,
+            event.id,
+            event.type,
+        )
+    elif logger.isEnabledFor(logging.DEBUG):
+        logger.debug("no subscriber for topic %r: event %s (%s)", topic, event.id, event.type)
+
+
 async def _call(callback: Callable[..., Awaitable[None] | None], *args: object) -> None:
     """Call a callback that may be sync or async."""
     outcome = callback(*args)
@@ -89,11 +108,18 @@ class SimpleEventBroker:
         self._on_error = on_error
         self._on_domained_events = on_domained_events
         self.max_queue = max_queue
+        self._unrouted: dict[str, int] = {}
 
     @property
     def topics(self) -> list[str]:
         """The subscribed topics (handler sources), in subscription order."""
         return list(self._subscribers)
+
+    @property
+    def unrouted(self) -> dict[str, int]:
+        """How many events left the system because nobody subscribes to their topic, by topic
+        (a copy; counted whether or not ``on_error`` is given)."""
+        return dict(self._unrouted)
 
     @property
     def pending(self) -> int:
@@ -170,7 +196,12 @@ class SimpleEventBroker:
         subscribers = self._subscribers.get(topic)
         if not subscribers:
             left.append(event)
-            await self._report(event, None)
+            seen = self._unrouted.get(topic, 0)
+            self._unrouted[topic] = seen + 1
+            if self._on_error is not None:
+                await _call(self._on_error, event, None)
+            else:
+                _log_unrouted(event, topic, first=seen == 0)
             return
         for handler in subscribers:
             try:
@@ -196,12 +227,8 @@ class SimpleEventBroker:
             if self._on_domained_events is not None:
                 await _call(self._on_domained_events, domained)
 
-    async def _report(self, event: ArvoEvent, error: BaseException | None) -> None:
+    async def _report(self, event: ArvoEvent, error: BaseException) -> None:
         if self._on_error is not None:
             await _call(self._on_error, event, error)
-        elif error is None:
-            logger.warning(
-                "no subscriber for topic %r: event %s (%s)", event.to, event.id, event.type
-            )
         else:
             logger.error("event %s (%s) to %r failed: %r", event.id, event.type, event.to, error)

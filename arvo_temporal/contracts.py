@@ -38,6 +38,7 @@ __all__ = [
     "SystemErrorSpec",
     "VersionedArvoContract",
     "build_dataschema",
+    "check_data",
     "compare_semantic_versions",
     "create_arvo_contract",
     "create_arvo_orchestrator_contract",
@@ -110,6 +111,33 @@ def _issues(error: ValidationError) -> list[tuple[str, str]]:
     ]
 
 
+# ``json.dumps(data, allow_nan=False)`` builds a new encoder per call; one shared encoder
+# (stateless between calls) gives the same text.
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
+
+
+def _validated_model(schema: SchemaModel, data: Any, what: str) -> BaseModel:
+    try:
+        text = _STRICT_JSON.encode(data)
+    except (TypeError, ValueError) as error:
+        raise DataValidationError(f"{what} is not JSON", [("(root)", str(error))]) from None
+    try:
+        model: BaseModel = schema.__pydantic_validator__.validate_json(text, strict=True)
+    except ValidationError as error:
+        raise DataValidationError(f"{what} failed validation", _issues(error)) from None
+    return model
+
+
+def check_data(schema: SchemaModel, data: Any, *, what: str = "data") -> None:
+    """Validate ``data`` as :func:`validate_data` does, for callers that only need the verdict
+    (no parsed copy is built).
+
+    Raises:
+        DataValidationError: listing every issue with its location.
+    """
+    _validated_model(schema, data, what)
+
+
 def validate_data(schema: SchemaModel, data: Any, *, what: str = "data") -> dict[str, Any]:
     """Validate ``data`` against ``schema`` as JSON (strict), returning the parsed JSON: unknown
     keys stripped, defaults applied, aliases (``parentSubject$$``) as the wire spells them.
@@ -117,14 +145,7 @@ def validate_data(schema: SchemaModel, data: Any, *, what: str = "data") -> dict
     Raises:
         DataValidationError: listing every issue with its location.
     """
-    try:
-        text = json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise DataValidationError(f"{what} is not JSON", [("(root)", str(error))]) from None
-    try:
-        model = schema.__pydantic_validator__.validate_json(text, strict=True)
-    except ValidationError as error:
-        raise DataValidationError(f"{what} failed validation", _issues(error)) from None
+    model = _validated_model(schema, data, what)
     parsed: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
     if PARENT_SUBJECT_KEY in parsed:
         # Arvo's schema puts parentSubject$$ first; keep that order on the wire.
@@ -246,6 +267,10 @@ class ArvoContract:
     domain: str | None = None
     description: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # ``version`` results by requested version: a handler asks on every event.
+    _resolved: dict[str, VersionedArvoContract] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def system_error(self) -> SystemErrorSpec:
@@ -271,6 +296,15 @@ class ArvoContract:
         Raises:
             ArvoContractError: for an unknown version.
         """
+        resolved = self._resolved.get(version)
+        if resolved is None:
+            resolved = self._resolve(version)
+            # Bounded by the contract: its versions plus "latest", "any" and "oldest" (an
+            # unknown version raises before anything is kept).
+            self._resolved[version] = resolved
+        return resolved
+
+    def _resolve(self, version: str) -> VersionedArvoContract:
         if version in ("latest", "any"):
             version = self.sorted_versions("desc")[0]
         elif version == "oldest":

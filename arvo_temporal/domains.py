@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from arvo_temporal._parsed_subjects import parsed_subject
 from arvo_temporal.contracts import VersionedArvoContract
 from arvo_temporal.errors import InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
-from arvo_temporal.subject import ArvoOrchestrationSubject
 
 __all__ = [
     "FROM_CURRENT_SUBJECT",
@@ -42,7 +42,7 @@ def _subject_domain(subject: str | None) -> str | None:
     if not subject:
         return None
     try:
-        return ArvoOrchestrationSubject.parse(subject).execution.domain
+        return parsed_subject(subject).execution.domain
     except InvalidSubjectError:
         return None
 

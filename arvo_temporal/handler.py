@@ -116,7 +116,10 @@ HandlerFunction: TypeAlias = Callable[[HandlerInput], HandlerResult | Awaitable[
 
 def _first(*values: Any) -> Any:
     """JavaScript's ``a ?? b ?? c``: the first value that is not None."""
-    return next((value for value in values if value is not None), None)
+    for value in values:
+        if value is not None:
+            return value
+    return None
 
 
 def _issue_list(error: DataValidationError) -> str:
@@ -272,9 +275,9 @@ class ArvoEventHandler:
         """None, one output or a list of outputs; anything else breaks the handler's contract."""
         if result is None:
             return []
-        outputs = [result] if isinstance(result, Mapping) else result
+        outputs = [result] if type(result) is dict or isinstance(result, Mapping) else result
         if not isinstance(outputs, (list, tuple)) or not all(
-            isinstance(output, Mapping) for output in outputs
+            type(output) is dict or isinstance(output, Mapping) for output in outputs
         ):
             raise ContractViolation(
                 f"Handler for '{self.contract.uri}' must return None, an output mapping or a "

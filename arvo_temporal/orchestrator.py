@@ -25,6 +25,7 @@ from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.orchestration.status import InProcessStatus
 from arvo_temporal.orchestration.step import (
+    UNOBSERVED,
     EmissionDomains,
     OrchestratorSettings,
     StepOutcome,
@@ -112,11 +113,14 @@ class ArvoOrchestrator:
             ViolationError: Config/Contract/Execution/TransactionViolation; nothing is written.
         """
         uri = self.registry.machines[0].self_contract.uri
+        # Asked once: without a recording provider the phase spans are skipped altogether.
+        tracing = telemetry.records_spans()
         with telemetry.execution_span(
             f"Orchestrator<{uri}>@{event.type}",
             event=event,
             kind=SpanKind.PRODUCER,
             inherit_from=inherit_from,
+            records=tracing,
         ) as span:
             subject = check_subject(event, self.source)
             if subject is None:
@@ -143,7 +147,7 @@ class ArvoOrchestrator:
                     traceparent=traceparent,
                     tracestate=tracestate,
                     now_ms=self.id_clock.now().timestamp() * 1000,
-                    observer=_SPANS,
+                    observer=_SPANS if tracing else UNOBSERVED,
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record

@@ -7,8 +7,9 @@ emitted events (a predicate, or partial matches, one per event) or the error rai
 
 Drivers are an interface (:class:`SuiteDriver`), so the same suite can run wherever events can
 be executed. :class:`InProcessDriver` wraps anything with ``execute(event)`` — an
-``ArvoEventHandler``, an ``ArvoOrchestrator``, an ``ArvoResumable`` — and a Temporal driver can be
-added beside it without changing suites.
+``ArvoEventHandler``, an ``ArvoOrchestrator``, an ``ArvoResumable``; on Temporal,
+``arvo_temporal.temporal.TemporalDriver`` runs the same suites through
+``ArvoTemporalClient.execute`` against machines and resumables on a worker.
 
 pytest gets one test item per (config, case)::
 

@@ -17,8 +17,8 @@ from enum import StrEnum
 from arvo_temporal.contracts import (
     WILDCARD_VERSION,
     VersionedArvoContract,
+    check_data,
     parse_dataschema,
-    validate_data,
 )
 from arvo_temporal.errors import ConfigViolation, ContractViolation, DataValidationError
 from arvo_temporal.events import ArvoEvent
@@ -121,7 +121,7 @@ def validate_machine_input(
     schema = contract.schema_for(event.type)
     assert schema is not None  # the contract was chosen because it knows this type
     try:
-        validate_data(schema, event.data, what=f"{event.type} data")
+        check_data(schema, event.data, what=f"{event.type} data")
     except DataValidationError as error:
         issues = [{"path": where, "message": what} for where, what in error.issues]
         return InputValidation(ValidationKind.INVALID_DATA, contract, json.dumps(issues, indent=2))

@@ -6,6 +6,7 @@
 #
 #   bash benchmarks/side_by_side.sh BASE_REF [N] [ROUNDS] [OUT_DIR]
 #
+# CONCURRENCY (default 16) is the number of executions in flight (the benchmark's -c).
 # BASE_REF's tree is checked out in a temporary git worktree (removed at the end) and run with
 # this checkout's virtualenv; both sides start their own dev server (benchmarks/temporal_adapter.py).
 set -euo pipefail
@@ -13,6 +14,7 @@ base=${1:?usage: side_by_side.sh BASE_REF [N] [ROUNDS] [OUT_DIR]}
 n=${2:-200}
 rounds=${3:-3}
 out=${4:-$(mktemp -d)}
+concurrency=${CONCURRENCY:-16}
 mkdir -p "$out"
 here=$(cd "$(dirname "$0")/.." && pwd)
 python="$here/.venv/bin/python"
@@ -28,7 +30,7 @@ for round in $(seq 1 "$rounds"); do
     esac
     report="$out/round${round}-${side}.txt"
     # The previous commit's script may abort at interpreter exit after printing its figures.
-    (cd "$dir" && "$python" -m benchmarks.temporal_adapter "$n" "${extra[@]}" >"$report" 2>&1) || true
+    (cd "$dir" && "$python" -m benchmarks.temporal_adapter "$n" -c "$concurrency" "${extra[@]}" >"$report" 2>&1) || true
     echo "round=$round side=$side $(tail -n 1 "$report")"
   done
 done

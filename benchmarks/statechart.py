@@ -1,6 +1,7 @@
 """Throughput of the statechart interpreter on a 3-state cycle.
 
-Usage: ``python -m benchmarks.statechart [N]`` (default N = 100000 events).
+Usage: ``python -m benchmarks.statechart [N] [--json]`` (default N = 100000 events); with
+``--json`` only the JSON line is printed (``make bench``).
 
 Two figures: *live* sends every event to the snapshot returned by the previous step; *roundtrip*
 first takes the snapshot through ``to_json`` → ``json.dumps`` → ``json.loads`` → ``from_json``, as
@@ -60,17 +61,27 @@ def run_roundtrip(machine: Machine, n: int) -> float:
 
 
 def main(argv: list[str]) -> None:
-    n = int(argv[1]) if len(argv) > 1 else 100_000
+    only_json = "--json" in argv
+    numbers = [arg for arg in argv[1:] if arg != "--json"]
+    n = int(numbers[0]) if numbers else 100_000
     machine = build()
     run_live(machine, min(n, 2000))  # warm the caches
     live = run_live(machine, n)
     roundtrip = run_roundtrip(machine, n)
-    print(f"statechart 3-state cycle, N={n}, Python {platform.python_version()}")
-    print(f"  live:       {live:12,.0f} transitions/s")
-    print(f"  roundtrip:  {roundtrip:12,.0f} transitions/s (JSON snapshot round trip per event)")
+    if not only_json:
+        print(f"statechart 3-state cycle, N={n}, Python {platform.python_version()}")
+        print(f"  live:       {live:12,.0f} transitions/s")
+        print(
+            f"  roundtrip:  {roundtrip:12,.0f} transitions/s (JSON snapshot round trip per event)"
+        )
     print(
         json.dumps(
-            {"transitions_per_s_live": round(live), "transitions_per_s_roundtrip": round(roundtrip)}
+            {
+                "benchmark": "statechart",
+                "n": n,
+                "transitions_per_s_live": round(live),
+                "transitions_per_s_roundtrip": round(roundtrip),
+            }
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -287,3 +288,26 @@ async def test_without_callbacks_problems_are_logged(caplog: pytest.LogCaptureFi
     messages = [record.getMessage() for record in caplog.records]
     assert any("failed" in message and "boom" in message for message in messages)
     assert any("no subscriber for topic 'com.nobody.home'" in message for message in messages)
+
+
+async def test_an_unrouted_topic_warns_once_then_counts(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="arvo_temporal.broker")
+    broker = SimpleEventBroker([])
+    for _ in range(3):
+        await broker.send(event("com.nobody.home"))
+    await broker.send(event("com.nobody.else"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    debugs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(warnings) == 2
+    assert "'com.nobody.home'" in warnings[0] and "'com.nobody.else'" in warnings[1]
+    assert len(debugs) == 2 and all("'com.nobody.home'" in message for message in debugs)
+    assert broker.unrouted == {"com.nobody.home": 3, "com.nobody.else": 1}
+
+
+async def test_unrouted_events_are_counted_with_on_error_too() -> None:
+    reported: list[tuple[ArvoEvent, BaseException | None]] = []
+    broker = SimpleEventBroker([], on_error=lambda e, error: reported.append((e, error)))
+    lost = event("com.nobody.home")
+    assert await broker.send(lost) == [lost]
+    assert reported == [(lost, None)]
+    assert broker.unrouted == {"com.nobody.home": 1}

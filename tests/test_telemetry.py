@@ -6,13 +6,17 @@ OpenTelemetry's process-wide global is never touched.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
+from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
+from opentelemetry.trace import NoOpTracerProvider, SpanContext, SpanKind, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from arvo_temporal.events import ArvoEvent, create_arvo_event
 from arvo_temporal.telemetry import (
@@ -200,3 +204,103 @@ def test_emittables_and_logs(provider: TracerProvider, exporter: InMemorySpanExp
         "log.severity": "WARNING",
         "log.message": "no dataschema: using the latest version",
     }
+
+
+def _noop_reference(
+    event: ArvoEvent, inherit_from: Literal["EVENT", "CONTEXT"]
+) -> tuple[tuple[str | None, str | None], SpanContext]:
+    """What OpenTelemetry's own no-op tracer makes current for an execution span: the headers
+    and span context the no-op fast path must reproduce."""
+    context = None
+    if inherit_from == "EVENT" and event.traceparent:
+        carrier = {"traceparent": event.traceparent}
+        if event.tracestate:
+            carrier["tracestate"] = event.tracestate
+        context = TraceContextTextMapPropagator().extract(carrier, otel_context.get_current())
+    tracer = NoOpTracerProvider().get_tracer("reference")
+    with tracer.start_as_current_span("reference", context=context) as span:
+        return current_trace_headers(), span.get_span_context()
+
+
+@pytest.mark.parametrize("inherit_from", ["EVENT", "CONTEXT"])
+@pytest.mark.parametrize(
+    "headers",
+    [(None, None), (TRACEPARENT, None), (TRACEPARENT, TRACESTATE), ("00-not-a-trace-01", None)],
+)
+@pytest.mark.parametrize("provider_given", ["explicit", "context", "global"])
+@pytest.mark.parametrize("ambient", [False, True])
+def test_the_no_op_fast_path_matches_the_no_op_tracer(
+    provider: TracerProvider,
+    inherit_from: Literal["EVENT", "CONTEXT"],
+    headers: tuple[str | None, str | None],
+    provider_given: str,
+    ambient: bool,
+) -> None:
+    event = make_event(*headers)
+    explicit = NoOpTracerProvider() if provider_given == "explicit" else None
+    scoped = NoOpTracerProvider() if provider_given == "context" else None
+    with contextlib.ExitStack() as stack:
+        if ambient:  # a recording span of someone else's SDK is current
+            stack.enter_context(provider.get_tracer("ambient").start_as_current_span("ambient"))
+        before = current_trace_headers()
+        expected_headers, expected_context = _noop_reference(event, inherit_from)
+        stack.enter_context(use_tracer_provider(scoped))
+        with execution_span(
+            "Handler<#/x>",
+            event=event,
+            kind=SpanKind.CONSUMER,
+            inherit_from=inherit_from,
+            tracer_provider=explicit,
+        ) as span:
+            assert not span.is_recording()
+            assert span.get_span_context() == expected_context
+            assert current_trace_headers() == expected_headers
+            with child_span("memory.read", tracer_provider=explicit) as child:
+                assert not child.is_recording()
+                assert current_trace_headers() == expected_headers
+            set_emittable_attributes(span, [event])
+        assert current_trace_headers() == before
+
+
+def test_the_no_op_fast_path_lets_exceptions_through_and_restores_the_context() -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def fail_inside() -> None:
+        with execution_span(
+            "Handler<#/x>",
+            event=make_event(TRACEPARENT),
+            kind=SpanKind.CONSUMER,
+            tracer_provider=NoOpTracerProvider(),
+        ):
+            seen.append(current_trace_headers())
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_inside()
+    assert seen == [(TRACEPARENT, None)]
+    assert current_trace_headers() == (None, None)
+
+
+def test_child_spans_of_an_unrecorded_execution_record_under_a_provider_given_inside(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    with execution_span(
+        "Handler<#/x>",
+        event=make_event(TRACEPARENT),
+        kind=SpanKind.CONSUMER,
+        tracer_provider=NoOpTracerProvider(),
+    ):
+        with child_span("memory.read") as skipped:
+            assert not skipped.is_recording()
+        with use_tracer_provider(provider), child_span("memory.write") as recorded:
+            assert recorded.is_recording()
+        with child_span("memory.unlock", tracer_provider=provider) as explicit:
+            assert explicit.is_recording()
+    assert [span.name for span in exporter.get_finished_spans()] == [
+        "memory.write",
+        "memory.unlock",
+    ]
+    (write, unlock) = exporter.get_finished_spans()
+    # Both continue the event's trace, as the no-op execution span carried it.
+    assert f"{write.context.trace_id:032x}" == TRACE_ID
+    assert f"{unlock.context.trace_id:032x}" == TRACE_ID

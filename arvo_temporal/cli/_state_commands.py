@@ -216,6 +216,7 @@ async def cmd_wait(args: argparse.Namespace, io: Io) -> int:
 
 async def cmd_tasks(args: argparse.Namespace, io: Io) -> int:
     client = await connect(args, io)
+    unanswered: list[tuple[str, str]] = []
     async with waiting(io, "waiting for workers to answer the status queries"):
         try:
             found = await within(
@@ -223,6 +224,7 @@ async def cmd_tasks(args: argparse.Namespace, io: Io) -> int:
                     domain=args.domain,
                     limit=args.limit,
                     rpc_timeout=timedelta(seconds=args.timeout),
+                    unanswered=unanswered,
                 ),
                 args.timeout,
                 "answers to the status queries",
@@ -246,6 +248,8 @@ async def cmd_tasks(args: argparse.Namespace, io: Io) -> int:
                 "subject": task.subject,
             },
         )
+    for workflow_id, reason in unanswered:
+        io.progress(f"arvo-temporal: {workflow_id} did not answer ({one_line(reason, 160)})")
     io.stdout.flush()
     return 0
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from arvo_temporal._parsed_subjects import parsed_subject
 from arvo_temporal.contracts import PARENT_SUBJECT_KEY, error_to_data
 from arvo_temporal.domains import LOCAL, ORCHESTRATION_CONTEXT, DomainToken
 from arvo_temporal.engine import MachineExecutionEngine, MachineExecutionResult, TimerCapableEngine
@@ -42,7 +43,7 @@ from arvo_temporal.orchestration.record import ErrorRecord, MachineMemoryRecord,
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.orchestration.status import total_execution_units
 from arvo_temporal.sources import IdClockSource
-from arvo_temporal.subject import ArvoOrchestrationSubject, SubjectContent
+from arvo_temporal.subject import SubjectContent
 
 if TYPE_CHECKING:
     from arvo_temporal.machine import ArvoMachine
@@ -230,7 +231,7 @@ def check_subject(event: ArvoEvent, source: str) -> SubjectContent | None:
         ExecutionViolation: when the subject is not an orchestration subject.
     """
     try:
-        subject = ArvoOrchestrationSubject.parse(event.subject)
+        subject = parsed_subject(event.subject)
     except InvalidSubjectError:
         raise ExecutionViolation(
             f"Invalid event (id={event.id}) subject format. Expected an "
@@ -286,8 +287,13 @@ def step(
         parent_subject = parent if isinstance(parent, str) and parent else None
         init_event_id = init_event_id or event.id
 
-    # The self contract for error events is known before resolution: all machines share it.
-    first = settings.registry.machines[0]
+    machine = settings.registry.resolve_subject(subject)
+    if machine is None:
+        raise ConfigViolation(
+            "Machine resolution failed: No machine found matching orchestrator "
+            f"name='{subject.orchestrator.name}' and "
+            f"version='{subject.orchestrator.version}'."
+        )
     ctx = EmissionContext(
         source=source,
         execution_units=settings.execution_units,
@@ -295,25 +301,13 @@ def step(
         subject=subject,
         parent_subject=parent_subject,
         init_event_id=init_event_id,
-        self_contract=first.self_contract,
-        service_contracts=first.service_contracts,
+        self_contract=machine.self_contract,
+        service_contracts=machine.service_contracts,
         id_clock=id_clock,
         traceparent=traceparent,
         tracestate=tracestate,
     )
     try:
-        machine = settings.registry.resolve_subject(subject)
-        if machine is None:
-            raise ConfigViolation(
-                "Machine resolution failed: No machine found matching orchestrator "
-                f"name='{subject.orchestrator.name}' and "
-                f"version='{subject.orchestrator.version}'."
-            )
-        ctx = replace(
-            ctx,
-            self_contract=machine.self_contract,
-            service_contracts=machine.service_contracts,
-        )
         machine.validate_input(event).raise_for_violation()
         with observer.phase("machine.run"):
             executed = settings.engine.execute(

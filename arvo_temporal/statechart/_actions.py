@@ -37,34 +37,47 @@ AssignSource: TypeAlias = Mapping[str, Any] | Callable[[ActionArgs, Params], Map
 class Assign:
     """Merge a partial context into the context, immediately (see :func:`assign`)."""
 
-    __slots__ = ("source",)
+    __slots__ = ("_fixed", "_produce", "source")
 
     def __init__(self, source: AssignSource) -> None:
         if not (callable(source) or isinstance(source, Mapping)):
             raise TypeError("assign() takes a mapping or a callable (args, params) -> mapping")
         self.source = source
+        # Which form it is, decided once rather than on every run (this runs for every assign).
+        self._fixed: Mapping[str, Any] = source if isinstance(source, Mapping) else {}
+        self._produce: Callable[[ActionArgs, Params], Any] = (
+            self._resolve_values if isinstance(source, Mapping) else source
+        )
+
+    def _resolve_values(self, args: ActionArgs, params: Params) -> dict[str, Any]:
+        return {
+            key: value(args, params) if callable(value) else value
+            for key, value in self._fixed.items()
+        }
 
     def patch(self, args: ActionArgs, params: Params) -> Mapping[str, Any]:
         """The partial context this action merges, for the given args and params."""
-        source = self.source
-        if isinstance(source, Mapping):
-            return {
-                key: value(args, params) if callable(value) else value
-                for key, value in source.items()
-            }
-        patch = source(args, params)
-        if not isinstance(patch, Mapping):
-            raise TypeError(f"an assign function must return a mapping, got {type(patch).__name__}")
+        patch = self._produce(args, params)
+        if type(patch) is not dict and not isinstance(patch, Mapping):
+            raise _not_a_patch(patch)
         return patch
 
     def apply(self, context: Context, args: ActionArgs, params: Params) -> Context:
         """A new context: ``context`` with the patch merged in (the old dict is left untouched)."""
+        # ``patch`` inlined: this runs for every assign of every step.
+        patch = self._produce(args, params)
+        if type(patch) is not dict and not isinstance(patch, Mapping):
+            raise _not_a_patch(patch)
         updated = dict(context)
-        updated.update(self.patch(args, params))
+        updated.update(patch)
         return updated
 
     def __repr__(self) -> str:
         return f"assign({self.source!r})"
+
+
+def _not_a_patch(patch: object) -> TypeError:
+    return TypeError(f"an assign function must return a mapping, got {type(patch).__name__}")
 
 
 class _EventAction:

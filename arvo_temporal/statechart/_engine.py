@@ -33,6 +33,7 @@ from arvo_temporal.statechart._tree import (
     RAISE,
     SCHEDULE,
     BoundAction,
+    MicrostepPlan,
     StateNode,
     Transition,
 )
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["Step", "domain_of"]
 
 _EMPTY_HISTORY: Final[Mapping[str, tuple[str, ...]]] = {}
+_PLAN_LIMIT: Final = 256
+_UNPLANNED: Final[Any] = object()
+_new_args: Final = tuple.__new__
 
 
 def domain_of(nodes: Sequence[StateNode], transition: Transition, targets: Sequence[int]) -> int:
@@ -125,7 +129,8 @@ class Step:
     def handle(self, event: Event) -> None:
         """Process one external event to completion."""
         self.microstep(self.select(event), event)
-        self.settle(event)
+        if self.queue or self.machine.has_always:  # otherwise settling has nothing to do
+            self.settle(event)
 
     def settle(self, event: Event) -> None:
         """Eventless transitions until none is enabled, then one internal event, and again
@@ -152,24 +157,36 @@ class Step:
     def select(self, event: Event) -> list[Transition]:
         """Enabled transitions for ``event``: deepest states first, a parent only as a fallback,
         every region of a parallel state (§3 points 1 and 2)."""
-        args = ActionArgs(self.context, event)
-        return self._select(0, event["type"], args) or []
+        event_type = event["type"]
+        machine = self.machine
+        unguarded = machine.unguarded_types.get(event_type)
+        if unguarded is None:
+            unguarded = machine.unguarded(event_type)
+        if not unguarded:
+            return self._select(0, event_type, event) or []
+        # Without guards, selection depends only on the active states and the event type.
+        key = (self.config, event_type)
+        found = machine.selections.get(key)
+        if found is None:
+            found = self._select(0, event_type, event) or []
+            machine.remember_selection(key, found)
+        return found
 
-    def _select(self, index: int, event_type: str, args: ActionArgs) -> list[Transition] | None:
+    def _select(self, index: int, event_type: str, event: Event) -> list[Transition] | None:
         nodes = self.nodes
         node = nodes[index]
         if node.kind == COMPOUND:
             config = self.config
             for child in node.children:
                 if config & nodes[child].bit:
-                    found = self._select(child, event_type, args)
+                    found = self._select(child, event_type, event)
                     if found:
                         return found
                     break
         elif node.kind == PARALLEL:
             collected: list[Transition] = []
             for child in node.children:
-                found = self._select(child, event_type, args)
+                found = self._select(child, event_type, event)
                 if found:
                     collected.extend(found)
             if collected:
@@ -179,7 +196,10 @@ class Step:
         )
         if candidates:
             for transition in candidates:
-                if transition.guard is None or transition.guard(args):
+                # Guards see the context as it is now; nothing changes it during selection, so
+                # the arguments are built only for a transition that has a guard.
+                guard = transition.guard
+                if guard is None or guard(ActionArgs(self.context, event)):
                     return [transition]
         return None
 
@@ -375,6 +395,13 @@ class Step:
         active states or history memory), which is what makes eventless transitions re-checked."""
         if not transitions:
             return False
+        if len(transitions) == 1 and not initial and not self.machine.has_history:
+            transition = transitions[0]
+            plan = transition.plans.get(self.config, _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = self._plan(transition)
+            if plan is not None:
+                return self._replay(plan, transition, event)
         nodes = self.nodes
         layout = self.machine.layout
         if len(transitions) > 1:
@@ -418,6 +445,67 @@ class Step:
         changed = self.config != config_before or history_changed
         if changed and self.machine.has_always:
             self.order = [a for a in self.order if not exits & nodes[a].bit] + entered
+        return changed or self.assigns != assigns_before
+
+    def _plan(self, transition: Transition) -> MicrostepPlan | None:
+        """Work out (and keep) the plan of a transition taken alone from the current
+        configuration; None when it is not static or enters a final state (completion depends on
+        more than the configuration). Plans are kept per transition and configuration, a bounded
+        number of each; ``microstep`` reads them back."""
+        if not transition.static:
+            return None
+        plans = transition.plans
+        config = self.config
+        plan = self._make_plan(transition)
+        if len(plans) >= _PLAN_LIMIT:
+            plans.clear()
+        plans[config] = plan
+        return plan
+
+    def _make_plan(self, transition: Transition) -> MicrostepPlan | None:
+        """What the general path of ``microstep`` does to the configuration, step by step."""
+        nodes = self.nodes
+        config = self.config
+        exits = config & transition.exit_scope if transition.targets else 0
+        exiting = self.machine.layout.descending(exits) if exits else ()
+        after_exit = config & ~exits
+        entering = self.entry_states([transition])
+        if any(nodes[index].kind == FINAL for index in entering):
+            return None
+        after_entry = after_exit
+        entered: list[int] = []
+        for index in entering:
+            node = nodes[index]
+            if not after_entry & node.bit:
+                after_entry |= node.bit
+                if node.kind == ATOMIC:
+                    entered.append(index)
+        return MicrostepPlan(
+            exit_actions=tuple(nodes[i].exit for i in exiting if nodes[i].exit),
+            after_exit=after_exit,
+            entry_actions=tuple(nodes[i].entry for i in entering if nodes[i].entry),
+            after_entry=after_entry,
+            exits=exits,
+            entered=tuple(entered),
+        )
+
+    def _replay(self, plan: MicrostepPlan, transition: Transition, event: Event) -> bool:
+        """``microstep`` for one planned transition: the same actions in the same order, and the
+        same configurations between them."""
+        config_before, assigns_before = self.config, self.assigns
+        for actions in plan.exit_actions:
+            self.run(actions, event)
+        self.config = plan.after_exit
+        if transition.actions:
+            self.run(transition.actions, event)
+        for actions in plan.entry_actions:
+            self.run(actions, event)
+        self.config = plan.after_entry
+        changed = plan.after_entry != config_before
+        if changed and self.machine.has_always:
+            nodes = self.nodes
+            exits = plan.exits
+            self.order = [a for a in self.order if not exits & nodes[a].bit] + list(plan.entered)
         return changed or self.assigns != assigns_before
 
     def _remember_history(self, exiting: tuple[int, ...]) -> bool:
@@ -496,7 +584,9 @@ class Step:
             kind = action.kind
             if kind == ASSIGN:
                 context = self.context
-                self.context = action.impl.apply(context, ActionArgs(context, event), action.params)
+                # ActionArgs(context, event) without the named tuple's Python-level __new__.
+                args = _new_args(ActionArgs, (context, event))
+                self.context = action.impl.apply(context, args, action.params)
                 self.assigns += 1
             elif kind == EMIT:
                 self.emitted.append(

@@ -13,7 +13,7 @@ from typing import Any, Final
 from arvo_temporal.statechart._args import Event
 from arvo_temporal.statechart._engine import Step
 from arvo_temporal.statechart._machine import Machine
-from arvo_temporal.statechart._snapshot import NO_EFFECTS, Effects, Snapshot, Timer
+from arvo_temporal.statechart._snapshot import NO_EFFECTS, Effects, Snapshot, Timer, new_snapshot
 
 __all__ = ["advance", "due_timers", "send", "start"]
 
@@ -51,7 +51,7 @@ def send(
         ValueError: the event type is ``*``, or the snapshot does not fit this machine.
         Exception: whatever an action or guard raised, unchanged.
     """
-    event_type = event.get("type") if isinstance(event, Mapping) else None
+    event_type = event.get("type") if type(event) is dict or isinstance(event, Mapping) else None
     if not isinstance(event_type, str):
         raise TypeError(f"an event must be a mapping with a string 'type', got {event!r}")
     if event_type == "*":
@@ -64,7 +64,11 @@ def send(
         if position < 0:
             return snapshot, NO_EFFECTS
         timers = timers[:position] + timers[position + 1 :]
-    config = machine.layout.mask_of(snapshot.value)
+    layout = machine.layout
+    value = snapshot.value
+    config = layout.masks.get(value) if type(value) is str else None
+    if config is None:
+        config = layout.mask_of(value)
     step = Step(machine, snapshot.context, config, snapshot.history, timers, now_ms)
     step.handle(event)
     return _finish(machine, step, timers, snapshot)
@@ -133,9 +137,16 @@ def _finish(
         and machine.layout.value_of(step.config) == snapshot.value
     ):
         return snapshot, NO_EFFECTS
-    value = machine.layout.value_of(step.config)
+    layout = machine.layout
+    value = layout.values.get(step.config)
+    if value is None:
+        value = layout.value_of(step.config)
     status = "done" if step.done else "active"
-    new = Snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
+    new = new_snapshot(value, step.context, status, step.output, tuple(timers_after), step.history)
+    if not (step.emitted or step.done) and (
+        timers_before is timers_after or (not timers_before and not timers_after)
+    ):
+        return new, NO_EFFECTS  # the common step: nothing but a new state (no call needed)
     scheduled, cancelled = _timer_changes(timers_before, timers_after)
     if not (step.emitted or scheduled or cancelled or step.done):
         return new, NO_EFFECTS

@@ -68,6 +68,10 @@ class Machine:
             for transitions in (*node.on.values(), node.always):
                 for transition in transitions:
                     self._prepare(transition)
+        # Selection caches (``Step.select``): per event type, whether no transition that could
+        # be selected for it has a guard; per (configuration, event type) of those, the result.
+        self.unguarded_types: dict[str, bool] = {}
+        self.selections: dict[tuple[int, str], list[Transition]] = {}
         initial_states = tuple(i for i in self.layout.ascending(self.layout.mask_of({})))
         self.initial_transition = Transition(0, initial_states, True, None, (), "xstate.init")
         self._prepare(self.initial_transition)
@@ -114,6 +118,23 @@ class Machine:
         node.candidates[event_type] = found
         return found
 
+    def unguarded(self, event_type: str) -> bool:
+        """True when no state has a guarded transition for ``event_type`` (wildcards included),
+        so that selecting one is a function of the active states alone."""
+        found = self.unguarded_types.get(event_type)
+        if found is None:
+            found = all(
+                transition.guard is None
+                for node in self.nodes
+                for transition in self.candidates(node, event_type)
+            )
+            _remember(self.unguarded_types, event_type, found)
+        return found
+
+    def remember_selection(self, key: tuple[int, str], transitions: list[Transition]) -> None:
+        """Keep what an unguarded selection found (read back from ``selections``; not mutated)."""
+        _remember(self.selections, key, transitions)
+
     def index_of(self, state_id: str) -> int:
         """Node index of a state id from history memory; ``ValueError`` if the machine has none."""
         try:
@@ -141,6 +162,12 @@ class Machine:
             return None
         output = self._output
         return output(context) if callable(output) else output
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CANDIDATE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 def _matches(event_type: str, descriptor: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Final, cast
 
 from arvo_temporal.statechart._args import Context, Event, StateValue
 
-__all__ = ["NO_EFFECTS", "STATUSES", "Effects", "Snapshot", "Timer"]
+__all__ = ["NO_EFFECTS", "STATUSES", "Effects", "Snapshot", "Timer", "new_snapshot"]
 
 STATUSES: Final = frozenset({"active", "done", "error", "stopped"})
 _SNAPSHOT_KEYS: Final = frozenset({"value", "context", "status", "output", "timers", "history"})
@@ -86,13 +86,15 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-compatible data; :meth:`from_json` restores an equal snapshot."""
+        value, timers, history = self.value, self.timers, self.history
         return {
-            "value": _copy_value(self.value),
+            "value": value if type(value) is str else _copy_value(value),
             "context": self.context,
             "status": self.status,
             "output": self.output,
-            "timers": [timer.to_json() for timer in self.timers],
-            "history": {key: list(ids) for key, ids in self.history.items()},
+            # Most snapshots have neither: skip building the comprehensions.
+            "timers": [timer.to_json() for timer in timers] if timers else [],
+            "history": {key: list(ids) for key, ids in history.items()} if history else {},
         }
 
     @classmethod
@@ -104,7 +106,7 @@ class Snapshot:
         Raises:
             ValueError: the data is not a snapshot.
         """
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise ValueError(f"a snapshot must be an object, got {type(data).__name__}")
         if not _SNAPSHOT_KEYS.issuperset(data):
             raise ValueError(f"unknown snapshot keys: {sorted(data.keys() - _SNAPSHOT_KEYS)}")
@@ -125,14 +127,40 @@ class Snapshot:
             if not isinstance(ids, (list, tuple)) or not all(isinstance(i, str) for i in ids):
                 raise ValueError(f"history {key!r} must be a list of state ids")
             history[key] = tuple(ids)
-        return cls(
-            value,
-            context,
-            status,
-            data.get("output"),
-            tuple(Timer.from_json(timer) for timer in raw_timers) if raw_timers else (),
-            history,
-        )
+        timers = tuple(Timer.from_json(timer) for timer in raw_timers) if raw_timers else ()
+        if cls is Snapshot:
+            return new_snapshot(value, context, status, data.get("output"), timers, history)
+        return cls(value, context, status, data.get("output"), timers, history)
+
+
+# The interpreter makes a snapshot per step and one per restore. A frozen dataclass's __init__
+# sets each field through object.__setattr__, which cost about as much as the rest of a restore;
+# the fields' own slot descriptors set the same slots for half of that.
+_SLOT_SETTERS: Final = tuple(
+    Snapshot.__dict__[name].__set__
+    for name in ("value", "context", "status", "output", "timers", "history")
+)
+
+
+def new_snapshot(
+    value: StateValue,
+    context: Context,
+    status: str,
+    output: Any,
+    timers: tuple[Timer, ...],
+    history: Mapping[str, tuple[str, ...]],
+) -> Snapshot:
+    """``Snapshot(value, context, status, output, timers, history)``, built faster (all six
+    fields given, so no default applies)."""
+    snapshot = object.__new__(Snapshot)
+    set_value, set_context, set_status, set_output, set_timers, set_history = _SLOT_SETTERS
+    set_value(snapshot, value)
+    set_context(snapshot, context)
+    set_status(snapshot, status)
+    set_output(snapshot, output)
+    set_timers(snapshot, timers)
+    set_history(snapshot, history)
+    return snapshot
 
 
 def _copy_value(value: StateValue) -> StateValue:

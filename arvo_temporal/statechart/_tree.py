@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from arvo_temporal.statechart._args import ActionArgs, Params
 
@@ -28,6 +28,7 @@ __all__ = [
     "SCHEDULE",
     "BoundAction",
     "GuardCheck",
+    "MicrostepPlan",
     "StateNode",
     "Transition",
     "bits_ascending",
@@ -92,6 +93,24 @@ class Transition:
     domain: int = NO_DOMAIN
     exit_scope: int = 0
     entry_cache: tuple[int, ...] | None = None
+    plans: dict[int, MicrostepPlan | None] = field(default_factory=dict)
+
+
+class MicrostepPlan(NamedTuple):
+    """What taking one static transition alone does from one configuration, worked out once.
+
+    Actions never look at the active states, so which exit and entry actions run, and the states
+    active after the exits and after the entries, depend only on the configuration and the
+    transition (in a machine without history states, whose memory would also change). The
+    engine replays the plan, running only the actions (``Step.microstep``).
+    """
+
+    exit_actions: tuple[tuple[BoundAction, ...], ...]
+    after_exit: int
+    entry_actions: tuple[tuple[BoundAction, ...], ...]
+    after_entry: int
+    exits: int
+    entered: tuple[int, ...]
 
 
 @dataclass(slots=True, eq=False)

@@ -49,6 +49,7 @@ from arvo_temporal.temporal._replay_gate import ReplayFailure, ReplayGateReport,
 from arvo_temporal.temporal._scheduled_start import ArvoScheduledStart
 from arvo_temporal.temporal._schedules import ArvoSchedules, ScheduleFire, ScheduleView
 from arvo_temporal.temporal._search_attributes import register_search_attributes
+from arvo_temporal.temporal._suite_driver import TemporalDriver
 from arvo_temporal.temporal._worker import create_worker
 from arvo_temporal.temporal._workflow import ArvoMachineWorkflow
 
@@ -86,6 +87,7 @@ __all__ = [
     "ScheduleFire",
     "ScheduleView",
     "SizeLimits",
+    "TemporalDriver",
     "WaitOutcome",
     "arvo_data_converter",
     "bulk_apply",

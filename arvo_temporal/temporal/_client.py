@@ -28,6 +28,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -244,9 +245,9 @@ class ArvoTemporalClient:
         check_event(event, max_bytes=self.max_event_bytes)
         content, workflow_id = parse_target(event)
         if is_init_event(event, content):
-            # Signal-with-start: durable at once, with or without a worker.
+            # Started with the init in its input: durable at once, with or without a worker.
             return await self._bounded(
-                lambda: deliver_event(self.temporal, event, task_queue=self.task_queue),
+                lambda: self._start_with(event, content, workflow_id),
                 workflow_id=workflow_id,
                 wait=wait,
             )
@@ -257,6 +258,20 @@ class ArvoTemporalClient:
             return workflow_id
 
         return await self._bounded(attempt, workflow_id=workflow_id, wait=wait)
+
+    async def _start_with(self, event: ArvoEvent, content: Any, workflow_id: str) -> str:
+        """Start the execution with its init in the start input (no signal event beside the
+        start); an execution that exists already gets the event as any other send (a running
+        one applies it once, a finished one raises ``ExecutionClosedError``)."""
+        options = start_options(event, content, task_queue=self.task_queue)
+        options["arg"] = options["arg"].model_copy(update={"init": event})
+        options["id_conflict_policy"] = WorkflowIDConflictPolicy.FAIL
+        try:
+            await self.temporal.start_workflow(**options)
+        except WorkflowAlreadyStartedError:
+            async with self._lanes.lane(workflow_id):
+                await self._deliver(event, workflow_id)
+        return workflow_id
 
     async def _deliver(self, event: ArvoEvent, workflow_id: str) -> None:
         """Deliver to a running execution as an update accepted by its worker (it never races
@@ -575,12 +590,21 @@ class ArvoTemporalClient:
         domain: str | None = None,
         limit: int = 100,
         rpc_timeout: timedelta | None = None,
+        unanswered: list[tuple[str, str]] | None = None,
     ) -> list[HumanTask]:
         """Requests sent to a person or another system (events into a non-default domain,
-        ``domain`` when given) that still wait for a reply, oldest first. Answered by each
-        execution's ``status`` query, so a worker must be running (``rpc_timeout`` bounds the
-        wait for one)."""
-        return await open_tasks(self.temporal, domain=domain, limit=limit, rpc_timeout=rpc_timeout)
+        ``domain`` when given) that still wait for a reply, in executions on this client's task
+        queue, oldest first. Answered by each execution's ``status`` query, so a worker must be
+        running (``rpc_timeout`` bounds the wait for one); executions that do not answer are
+        left out and listed in ``unanswered`` (id, reason) when given."""
+        return await open_tasks(
+            self.temporal,
+            domain=domain,
+            limit=limit,
+            rpc_timeout=rpc_timeout,
+            task_queue=self.task_queue,
+            unanswered=unanswered,
+        )
 
     async def wait_for(
         self,

@@ -346,6 +346,7 @@ class ExecutionState:
             open_requests=list(self.open_requests),
             paused=self.paused,
             redriven=self.redriven,
+            execution_units=self.record.execution_units if self.record else 0.0,
         )
 
     def summary(self) -> ExecutionSummary:

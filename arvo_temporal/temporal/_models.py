@@ -185,6 +185,9 @@ class WorkflowInput(_Frozen):
     orchestrator: str
     subject: str
     carried: CarriedState | None = None
+    init: ArvoEvent | None = None
+    """The init event, when the client started the execution with it (one history event
+    fewer than signal-with-start); applied like a signalled one."""
 
 
 class ExecutionSummary(_Frozen):
@@ -298,6 +301,8 @@ class ExecutionStatusView(_Frozen):
     """Who paused the execution, when and why, while it is paused (``status`` is ``paused``)."""
     redriven: RedriveInfo | None = None
     """The last redrive of this execution, if it was redriven after a failure."""
+    execution_units: float = 0.0
+    """Arvo's cost figure summed over the events the execution consumed and emitted."""
 
 
 class WaitRequest(_Frozen):

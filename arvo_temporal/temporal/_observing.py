@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
+from temporalio.service import RPCError
 
 from arvo_temporal.errors import ConfigViolation
 from arvo_temporal.subject import ArvoOrchestrationSubject
@@ -156,21 +163,32 @@ async def open_tasks(
     domain: str | None = None,
     limit: int = 100,
     rpc_timeout: timedelta | None = None,
+    task_queue: str | None = None,
+    unanswered: list[tuple[str, str]] | None = None,
 ) -> list[HumanTask]:
     """Requests awaiting a reply in running executions (into ``domain``, or any non-default
-    one), oldest first.
+    one; on ``task_queue`` when given), oldest first.
 
     ``limit`` bounds the executions asked; each one's ``status`` query needs a worker, and
-    ``rpc_timeout`` bounds the wait for one.
+    ``rpc_timeout`` bounds the wait for one. An execution that does not answer (no worker for
+    its task queue) is left out and, when ``unanswered`` is given, appended to it with the
+    reason: one stopped worker must not hide every other execution's requests.
     """
     query = visibility_query(task_domain=domain, with_tasks=True, running=True)
+    if task_queue:
+        query += f" AND TaskQueue = '{task_queue}'"
     executions = [execution async for execution in client.list_workflows(query, limit=limit)]
     gate = asyncio.Semaphore(STATUS_QUERIES_IN_FLIGHT)
 
     async def ask(execution: WorkflowExecution) -> list[HumanTask]:
         async with gate:
             handle = client.get_workflow_handle_for(ArvoMachineWorkflow.run, execution.id)
-            view = await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
+            try:
+                view = await handle.query(ArvoMachineWorkflow.status, rpc_timeout=rpc_timeout)
+            except (RPCError, WorkflowQueryFailedError) as error:
+                if unanswered is not None:
+                    unanswered.append((execution.id, str(error)))
+                return []
         return [
             HumanTask(
                 workflow_id=execution.id,

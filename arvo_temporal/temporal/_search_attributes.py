@@ -38,6 +38,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from arvo_temporal.errors import ConfigViolation
 
 __all__ = [
+    "ARVO_EXECUTION_UNITS",
     "ARVO_INITIATOR",
     "ARVO_ORCHESTRATOR",
     "ARVO_PARENT",
@@ -80,6 +81,13 @@ ARVO_ROOT: SearchAttributeKey[str] = SearchAttributeKey.for_keyword("ArvoRoot")
 ARVO_PARENT: SearchAttributeKey[str] = SearchAttributeKey.for_keyword("ArvoParent")
 """The workflow id of the parent execution (the init's ``parentSubject$$``); unset for a root."""
 
+ARVO_EXECUTION_UNITS: SearchAttributeKey[float] = SearchAttributeKey.for_float(
+    "ArvoExecutionUnits"
+)
+"""Arvo's cost figure summed over the execution's consumed and emitted events; it rides along
+with the other attributes' upserts (it would cost a history event per step on its own), so it is
+exact once the execution ends and at each change of status or state before."""
+
 ARVO_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     ARVO_ORCHESTRATOR,
     ARVO_VERSION,
@@ -89,6 +97,7 @@ ARVO_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     ARVO_TASK_DOMAINS,
     ARVO_ROOT,
     ARVO_PARENT,
+    ARVO_EXECUTION_UNITS,
 )
 """Every custom search attribute the product uses, in registration order."""
 

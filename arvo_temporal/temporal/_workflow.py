@@ -95,6 +95,7 @@ with workflow.unsafe.imports_passed_through():
         WorkflowInput,
     )
     from arvo_temporal.temporal._search_attributes import (
+        ARVO_EXECUTION_UNITS,
         ARVO_ROOT,
         ARVO_STATE,
         ARVO_STATUS,
@@ -219,9 +220,12 @@ class ArvoMachineWorkflow:
         self._deferred_handlers: list[HandleRequest] = []
         self._local_calls = (0, 0)  # (history length when counted, local calls in that task)
         self._local_in_flight = 0
+        self._published_units = 0.0
         self._carried_handlers = list(carried.handler_requests) if carried else []
         self._releasing = self._state.paused is None and bool(self._state.held_arrivals)
         """Resumed, with held events and due timers still to release in order."""
+        if input.init is not None:
+            self.arvo_event(input.init)  # started with its init: as if signalled first
 
     def _bind(self, binding: AppBinding) -> None:
         """Called by ``ArvoPlugin``'s interceptor when the run starts."""
@@ -781,7 +785,19 @@ class ArvoMachineWorkflow:
         if status is not None:
             updates.append(ARVO_STATUS.value_set(status))
         if updates:
+            updates.extend(self._units_update())
             workflow.upsert_search_attributes(updates)
+
+    def _units_update(self) -> list[Any]:
+        """``ArvoExecutionUnits`` when it changed, for executions started with ``ArvoRoot``
+        (as ``_observation_updates``: histories recorded before it replay unchanged)."""
+        record = self._state.record
+        if record is None or workflow.info().typed_search_attributes.get(ARVO_ROOT) is None:
+            return []
+        if record.execution_units == self._published_units:
+            return []
+        self._published_units = record.execution_units
+        return [ARVO_EXECUTION_UNITS.value_set(record.execution_units)]
 
     def _observe(self, result: StepResult) -> None:
         """After a step that wrote a record (only then: no work when nothing changed): the

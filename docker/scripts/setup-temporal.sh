@@ -50,5 +50,6 @@ retry temporal operator search-attribute create --namespace "$NAMESPACE" \
     --name ArvoState --type KeywordList \
     --name ArvoTaskDomains --type KeywordList \
     --name ArvoRoot --type Keyword \
-    --name ArvoParent --type Keyword
+    --name ArvoParent --type Keyword \
+    --name ArvoExecutionUnits --type Double
 echo "Temporal is ready for arvo_temporal"

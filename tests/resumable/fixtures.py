@@ -106,3 +106,15 @@ def build_misbehaving_on_temporal() -> ArvoResumable:
         memory=SimpleMachineMemory(),
         handler={"1.0.0": misbehaving},
     )
+
+
+def build_adder_resumable_on_temporal() -> ArvoResumable:
+    """``build_adder_resumable`` as the Temporal worker can build it again (no arguments)."""
+    return create_arvo_resumable(
+        contracts={
+            "self": anchors.adder,
+            "services": {"add": anchors.calculator.version("1.0.0")},
+        },
+        memory=SimpleMachineMemory(),
+        handler={"1.0.0": adder},
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError, fields
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arvo_temporal.statechart import Machine, Snapshot, Timer, assign, send, start
+from arvo_temporal.statechart._snapshot import new_snapshot
 from tests.statechart.harness import roundtrip
 
 CONFIG = {
@@ -197,6 +199,15 @@ def test_json_round_trip_is_exact(context, output, status, timers, history, valu
     restored = Snapshot.from_json(json.loads(json.dumps(snapshot.to_json())))
     assert restored == snapshot
     assert restored.to_json() == snapshot.to_json()
+    # The interpreter's own constructor sets the same fields as the dataclass's.
+    built = new_snapshot(value, context, status, output, tuple(timers), history)
+    assert type(built) is Snapshot
+    assert [getattr(built, f.name) for f in fields(Snapshot)] == [
+        getattr(snapshot, f.name) for f in fields(Snapshot)
+    ]
+    assert built == snapshot
+    with pytest.raises(FrozenInstanceError):
+        built.status = "done"  # type: ignore[misc]
 
 
 @settings(max_examples=60, deadline=None)

@@ -105,6 +105,7 @@ def test_the_product_uses_keyword_and_keyword_list_attributes():
         ("ArvoTaskDomains", "KeywordList"),
         ("ArvoRoot", "Keyword"),
         ("ArvoParent", "Keyword"),
+        ("ArvoExecutionUnits", "Double"),
     ]
     assert ARVO_SEARCH_ATTRIBUTES[:4] == (
         ARVO_ORCHESTRATOR,

@@ -97,7 +97,7 @@ async def test_the_users_codec_is_kept_and_no_event_data_is_readable(temporal_se
     # The start input, decoded with the codec: whose execution it is, and no task queue.
     started = history.events[0].workflow_execution_started_event_attributes
     (decoded,) = await XorCodec().decode(list(started.input.payloads))
-    assert set(json.loads(decoded.data)) == {"orchestrator", "subject", "carried"}
+    assert set(json.loads(decoded.data)) == {"orchestrator", "subject", "carried", "init"}
 
     # The same history replays through the plugin with the codec, and not without it.
     await replay_history(history, app=app, data_converter=codec)

@@ -10,6 +10,7 @@ from arvo_temporal import ArvoOrchestratorEventFactory, SimpleEventBroker
 from arvo_temporal.errors import ExecutionCancelledError, ExecutionFailedError
 from arvo_temporal.sinks import MemorySink
 from arvo_temporal.temporal import ArvoApp, ArvoTemporalClient, create_worker
+from arvo_temporal.temporal._search_attributes import ARVO_EXECUTION_UNITS
 from examples.calculator.handlers import make_calculator_handler
 from examples.summation.resumable import make_summation
 from examples.summation.starter import summation_init
@@ -44,6 +45,10 @@ async def test_the_summation_resumable_sends_the_same_events_on_both_drivers(cli
         await client.send(init)
         output = await client.result(init.subject)
         record = await client.snapshot(init.subject)
+        view = await client.status(init.subject)
+        description = await client.temporal.get_workflow_handle(
+            client.workflow_id(init.subject)
+        ).describe()
         await assert_ending(client, init.subject, "done", WorkflowExecutionStatus.COMPLETED)
     assert output == {"success": True, "total": 15.0, "rounds": 3, "errors": []}
     (done,) = sink.events
@@ -54,6 +59,9 @@ async def test_the_summation_resumable_sends_the_same_events_on_both_drivers(cli
     assert done.data == in_process.data
     assert record is not None and record["status"] == "done"
     assert record["executionUnits"] > 0
+    # The total is in the status query and, once the execution ended, in its search attribute.
+    assert view.execution_units == record["executionUnits"]
+    assert description.typed_search_attributes.get(ARVO_EXECUTION_UNITS) == view.execution_units
 
 
 async def test_a_waiting_resumable_is_cancelled_and_its_initiator_told(client, task_queue):
