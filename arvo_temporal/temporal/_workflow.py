@@ -580,7 +580,7 @@ class ArvoMachineWorkflow:
                 await workflow.wait_condition(self._has_work, timeout=self._wake_after())
             except TimeoutError:
                 timed_out = True
-            if self._releasing:
+            if self._releasing and self._takes_events():  # paused again: wait for the resume
                 await self._release_held()
             await self._fire_due_timers()
             while self._takes_events() and (event := self._inbox.take()) is not None:
@@ -637,7 +637,7 @@ class ArvoMachineWorkflow:
     def _has_work(self) -> bool:
         return (
             (bool(self._inbox) and self._takes_events())
-            or self._releasing
+            or (self._releasing and self._takes_events())
             or self._state.cancel_reason is not None
             or self._should_continue_as_new()
         )
