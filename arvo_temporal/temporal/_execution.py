@@ -43,6 +43,7 @@ __all__ = [
     "MAX_PUBLISHED_STATES",
     "OPEN_REQUEST_WINDOW",
     "ORPHAN_TIMEOUT_MS",
+    "REDRIVE_POINT_BYTES",
     "TERMINAL",
     "ExecutionState",
 ]
@@ -55,6 +56,10 @@ ORPHAN_TIMEOUT_MS = 60_000.0
 OPEN_REQUEST_WINDOW = 50
 """Requests awaiting a reply an execution keeps (the most recent), so a machine that asks and
 never hears back cannot grow what continue-as-new carries."""
+REDRIVE_POINT_BYTES = 1_000_000
+"""The largest redrive point a failed run keeps in its failure (JSON bytes): the failure is one
+history event, and Temporal refuses one over its blob limit (2 MiB by default), which would leave
+the run unable to end. A larger one is left out, and the failure says so."""
 MAX_PUBLISHED_STATES = 32
 _MAX_PUBLISHED_BYTES = 1800
 """Bounds of the ``ArvoState`` keyword list: Temporal refuses a search attribute value over
@@ -395,6 +400,23 @@ class ExecutionState:
                 redriven=self.redriven,
             ),
         )
+
+    def redrive_details(
+        self, inbox: ExecutionInbox, *, max_bytes: int = REDRIVE_POINT_BYTES
+    ) -> dict[str, Any]:
+        """What a failed run adds to its failure's details for ``ArvoTemporalClient.redrive``:
+        ``redrive`` (the next run's input) and ``failing_event``, or ``redrive_omitted`` with
+        the reason; nothing when the machine did not fail in a step."""
+        carried = self.redrive_from(inbox)
+        if carried is None:
+            return {}
+        start = WorkflowInput(orchestrator=self.orchestrator, subject=self.subject, carried=carried)
+        point = start.model_dump(mode="json", by_alias=True)
+        size = len(json.dumps(point, separators=(",", ":")))
+        if size > max_bytes:
+            return {"redrive_omitted": f"the redrive point is {size:,} bytes, over {max_bytes:,}"}
+        failing = self.failed_from.event if self.failed_from else None
+        return {"redrive": point, "failing_event": failing.id if failing else None}
 
     def redrive_from(self, inbox: ExecutionInbox) -> CarriedState | None:
         """What a redrive's new run starts with, once a step failed the machine: the record

@@ -176,7 +176,9 @@ def _redrive_point(
     fields = failure.details[0] if failure.details else None
     point = fields.get("redrive") if isinstance(fields, dict) else None
     if not isinstance(point, dict):
-        raise _refused(workflow_id, "it failed before redrive existed (no redrive point)")
+        omitted = fields.get("redrive_omitted") if isinstance(fields, dict) else None
+        why = omitted or "it failed before redrive existed"
+        raise _refused(workflow_id, f"no redrive point was kept ({why})")
     failing = fields.get("failing_event") if isinstance(fields, dict) else None
     return WorkflowInput.model_validate(point), str(failing) if failing else None
 

@@ -540,13 +540,8 @@ class ArvoMachineWorkflow:
         summary = self._state.summary()
         if summary.status in ("failed", "rejected"):
             details: dict[str, Any] = {"status": summary.status, "error": summary.error}
-            redrive = self._state.redrive_from(self._inbox)
-            if redrive is not None:  # what ArvoTemporalClient.redrive starts again from
-                details["redrive"] = WorkflowInput(
-                    orchestrator=input.orchestrator, subject=input.subject, carried=redrive
-                ).model_dump(mode="json", by_alias=True)
-                failing = self._state.failed_from
-                details["failing_event"] = failing.event.id if failing and failing.event else None
+            # What ArvoTemporalClient.redrive starts again from.
+            details.update(self._state.redrive_details(self._inbox))
             raise ApplicationError(
                 summary.error or f"the execution {summary.status}",
                 details,
