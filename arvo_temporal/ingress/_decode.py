@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import unquote
 
+from arvo_temporal._json_limits import nests_deeper_than
 from arvo_temporal.errors import ArvoEventValidationError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.ingress._batch import BATCH_CONTENT_TYPE
@@ -89,23 +90,6 @@ def mode_of(headers: Mapping[str, str]) -> Mode:
     )
 
 
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether a parsed JSON value nests deeper than ``limit`` (iteratively: no recursion)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
-
-
 def _parsed_json(body: bytes, mode: Mode, max_depth: int) -> Any:
     field = _BODY_FIELD[mode]
     try:
@@ -116,7 +100,7 @@ def _parsed_json(body: bytes, mode: Mode, max_depth: int) -> Any:
         document = None
         too_deep = True
     else:
-        too_deep = _depth_over(document, max_depth)
+        too_deep = nests_deeper_than(document, max_depth)
     if too_deep:
         raise ArvoEventValidationError(
             {field: f"nests deeper than {max_depth} levels of JSON objects and arrays"}
