@@ -372,6 +372,7 @@ class ExecutionState:
             error=error,
             value=record.value if record else None,
             processed=self.processed,
+            execution_units=record.execution_units if record else 0.0,
         )
 
     def carried(

@@ -200,6 +200,9 @@ class ExecutionSummary(_Frozen):
     error: str | None = None
     value: Any = None
     processed: int = 0
+    execution_units: float = 0.0
+    """Arvo's cost figure summed over the execution (in the run's result, which the UI shows,
+    rather than the memo: a memo upsert would cost a history event per execution)."""
 
 
 class CancelOwnRun(_Frozen):

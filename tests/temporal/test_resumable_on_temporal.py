@@ -62,6 +62,8 @@ async def test_the_summation_resumable_sends_the_same_events_on_both_drivers(cli
     # The total is in the status query and, once the execution ended, in its search attribute.
     assert view.execution_units == record["executionUnits"]
     assert description.typed_search_attributes.get(ARVO_EXECUTION_UNITS) == view.execution_units
+    summary = await client.temporal.get_workflow_handle(client.workflow_id(init.subject)).result()
+    assert summary["execution_units"] == view.execution_units  # the run's result, in the UI
 
 
 async def test_a_waiting_resumable_is_cancelled_and_its_initiator_told(client, task_queue):
