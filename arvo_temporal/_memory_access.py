@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from arvo_temporal import telemetry
@@ -182,6 +182,32 @@ class MemoryAccess:
             except Exception as error:
                 telemetry.log_to_span(span, "ERROR", f"Machine memory cleanup failed: {error}")
         return True
+
+    @contextlib.asynccontextmanager
+    async def held(
+        self, subject: str, *, lock: bool, initiating_event: ArvoEvent | None = None
+    ) -> AsyncIterator[None]:
+        """The subject's lock around one transaction when ``lock`` (the driver's
+        ``requires_resource_locking``); released whatever happens inside."""
+        if not lock:
+            yield
+            return
+        await self.lock(subject, initiating_event=initiating_event)
+        try:
+            yield
+        finally:
+            await self.unlock(subject)
+
+    async def persist(
+        self,
+        subject: SubjectContent,
+        key: str,
+        record: MachineMemoryRecord,
+        previous: MachineMemoryRecord | None,
+    ) -> None:
+        """Write a step's record, then let the store clean up an execution that just ended."""
+        await self.write(key, record, previous, metadata_for(record, subject, source=self.source))
+        await self.finish_if_ended(key, record, previous)
 
     async def unlock(self, subject: str) -> None:
         """Release the lock; tolerant (as Arvo's drivers are): its TTL frees it if this fails."""

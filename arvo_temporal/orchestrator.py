@@ -15,13 +15,12 @@ from typing import Literal
 from opentelemetry.trace import SpanKind
 
 from arvo_temporal import telemetry
-from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess, metadata_for
+from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess
 from arvo_temporal.domains import DomainToken
 from arvo_temporal.engine import MachineExecutionEngine, StatechartExecutionEngine, pending_timers
 from arvo_temporal.errors import ExecutionViolation, InvalidSubjectError
 from arvo_temporal.events import ArvoEvent
 from arvo_temporal.machine import ArvoMachine
-from arvo_temporal.orchestration.record import MachineMemoryRecord
 from arvo_temporal.orchestration.result import OrchestratorResult
 from arvo_temporal.orchestration.status import InProcessStatus
 from arvo_temporal.orchestration.step import (
@@ -130,12 +129,9 @@ class ArvoOrchestrator:
             span.set_attribute(
                 "arvo.parsed.subject.orchestrator.version", subject.orchestrator.version
             )
-            acquired = (
-                await self.access.lock(event.subject, initiating_event=event)
-                if self.requires_resource_locking
-                else False
-            )
-            try:
+            async with self.access.held(
+                event.subject, lock=self.requires_resource_locking, initiating_event=event
+            ):
                 record = await self.access.read(event.subject)
                 traceparent, tracestate = telemetry.current_trace_headers()
                 outcome = step(
@@ -151,7 +147,7 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
-                    await self._persist(subject, event.subject, outcome.record, previous)
+                    await self.access.persist(subject, event.subject, outcome.record, previous)
                 status = outcome.record.status if outcome.record else None
                 span.set_attribute("arvo.orchestration.status", status or outcome.outcome.value)
                 span.set_attribute(
@@ -160,9 +156,6 @@ class ArvoOrchestrator:
                 )
                 telemetry.set_emittable_attributes(span, outcome.events)
                 return outcome.result
-            finally:
-                if acquired:
-                    await self.access.unlock(event.subject)
 
     async def fire_due_timers(self, subject: str) -> OrchestratorResult:
         """Deliver every delayed transition (``after``) of ``subject`` that is due by the clock.
@@ -172,8 +165,7 @@ class ArvoOrchestrator:
         """
         parsed = check_subject_or_raise(subject, self.source)
         events = []
-        acquired = await self.access.lock(subject) if self.requires_resource_locking else False
-        try:
+        async with self.access.held(subject, lock=self.requires_resource_locking):
             while True:
                 record = await self.access.read(subject)
                 now_ms = self.id_clock.now().timestamp() * 1000
@@ -194,11 +186,8 @@ class ArvoOrchestrator:
                 )
                 if outcome.record is None:
                     break
-                await self._persist(parsed, subject, outcome.record, record)
+                await self.access.persist(parsed, subject, outcome.record, record)
                 events.extend(outcome.events)
-        finally:
-            if acquired:
-                await self.access.unlock(subject)
         return OrchestratorResult.from_events(events)
 
     async def status(self, subject: str) -> InProcessStatus:
@@ -207,19 +196,6 @@ class ArvoOrchestrator:
         check_subject_or_raise(subject, self.source)
         record = await self.access.read(subject)
         return InProcessStatus.of(record, subject=subject, orchestrator=self.source)
-
-    async def _persist(
-        self,
-        subject: SubjectContent,
-        key: str,
-        record: MachineMemoryRecord,
-        previous: MachineMemoryRecord | None,
-    ) -> None:
-        """Write, then let the store clean up an execution that has just ended."""
-        await self.access.write(
-            key, record, previous, metadata_for(record, subject, source=self.source)
-        )
-        await self.access.finish_if_ended(key, record, previous)
 
 
 def create_arvo_orchestrator(

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from opentelemetry.trace import SpanKind
 
 from arvo_temporal import telemetry
-from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess, metadata_for
+from arvo_temporal._memory_access import AnyMachineMemory, MemoryAccess
 from arvo_temporal.contracts import ArvoContract, VersionedArvoContract
 from arvo_temporal.domains import LOCAL, DomainToken
 from arvo_temporal.errors import ConfigViolation
@@ -115,12 +115,9 @@ class ArvoResumable:
             if subject is None:
                 telemetry.log_to_span(span, "WARNING", "event subject names another orchestrator")
                 return OrchestratorResult.empty()
-            acquired = (
-                await self.access.lock(event.subject, initiating_event=event)
-                if self.requires_resource_locking
-                else False
-            )
-            try:
+            async with self.access.held(
+                event.subject, lock=self.requires_resource_locking, initiating_event=event
+            ):
                 record = await self.access.read(event.subject)
                 traceparent, tracestate = telemetry.current_trace_headers()
                 outcome = await step_resumable(
@@ -134,22 +131,13 @@ class ArvoResumable:
                 )
                 if outcome.record is not None:
                     previous = None if outcome.outcome is StepOutcome.FAILED else record
-                    await self.access.write(
-                        event.subject,
-                        outcome.record,
-                        previous,
-                        metadata_for(outcome.record, subject, source=self.source),
-                    )
-                    await self.access.finish_if_ended(event.subject, outcome.record, previous)
+                    await self.access.persist(subject, event.subject, outcome.record, previous)
                 span.set_attribute(
                     "arvo.handler.execution.status",
                     "failure" if outcome.outcome is StepOutcome.FAILED else "normal",
                 )
                 telemetry.set_emittable_attributes(span, outcome.events)
                 return outcome.result
-            finally:
-                if acquired:
-                    await self.access.unlock(event.subject)
 
     async def status(self, subject: str) -> InProcessStatus:
         """What the memory says about the execution of ``subject`` (``pending`` when unknown)."""
