@@ -744,14 +744,15 @@ class ArvoMachineWorkflow:
 
     async def _cancel(self, reason: str) -> None:
         settings, subject = self._require()
-        cancel = cancel_resumable if isinstance(settings, ResumableSettings) else step_cancel
-        result = cancel(
-            settings,  # type: ignore[arg-type]  # each kind with its own settings
-            record=self._state.record,
-            subject=subject,
-            id_clock=_CLOCK,
-            reason=reason,
-        )
+        record = self._state.record
+        if isinstance(settings, ResumableSettings):
+            result = cancel_resumable(
+                settings, record=record, subject=subject, id_clock=_CLOCK, reason=reason
+            )
+        else:
+            result = step_cancel(
+                settings, record=record, subject=subject, id_clock=_CLOCK, reason=reason
+            )
         await self._after_step(result)
         self._state.end("cancelled", reason)
         self._publish_status()
@@ -776,20 +777,29 @@ class ArvoMachineWorkflow:
         # One history event per change, and only on change (docs/temporal.md §6); the state
         # and task-domain attributes that changed ride in the same upsert.
         status = self._state.status_to_publish()
-        updates = self._observation_updates()
+        observing = self._observing()
+        updates = self._observation_updates() if observing else []
         if status is not None:
             updates.append(ARVO_STATUS.value_set(status))
         if updates:
-            updates.extend(self._units_update())
+            if observing:  # the units ride along; alone they would cost an event per step
+                updates.extend(self._units_update())
             workflow.upsert_search_attributes(updates)
 
+    @staticmethod
+    def _observing() -> bool:
+        """Whether this execution publishes ``ArvoState``, ``ArvoTaskDomains`` and
+        ``ArvoExecutionUnits``: only those started with ``ArvoRoot`` (every start by this
+        version of the client and of the dispatch activity). Histories recorded before these
+        attributes existed have no such upserts, and replay must issue the same commands; the
+        start's search attributes are in the history, so the choice is deterministic and costs
+        no marker event, unlike ``workflow.patched``."""
+        return workflow.info().typed_search_attributes.get(ARVO_ROOT) is not None
+
     def _units_update(self) -> list[Any]:
-        """``ArvoExecutionUnits`` when it changed, for executions started with ``ArvoRoot``
-        (as ``_observation_updates``: histories recorded before it replay unchanged)."""
+        """``ArvoExecutionUnits`` when it changed since the last upsert."""
         record = self._state.record
-        if record is None or workflow.info().typed_search_attributes.get(ARVO_ROOT) is None:
-            return []
-        if record.execution_units == self._published_units:
+        if record is None or record.execution_units == self._published_units:
             return []
         self._published_units = record.execution_units
         return [ARVO_EXECUTION_UNITS.value_set(record.execution_units)]
@@ -803,16 +813,9 @@ class ArvoMachineWorkflow:
         workflow.set_current_details(self._state.details())
 
     def _observation_updates(self) -> list[Any]:
-        """``ArvoState`` and ``ArvoTaskDomains`` updates, for what changed since the last upsert.
-
-        Only for executions started with ``ArvoRoot`` (every start by this version of the
-        client and of the dispatch activity): histories recorded before these attributes
-        existed have no such upserts, and replay must issue the same commands. The start's
-        search attributes are in the history, so the choice is deterministic and costs no
-        marker event, unlike ``workflow.patched``."""
+        """``ArvoState`` and ``ArvoTaskDomains`` updates, for what changed since the last upsert
+        (see ``_observing``)."""
         info = workflow.info()
-        if info.typed_search_attributes.get(ARVO_ROOT) is None:
-            return []
         updates: list[Any] = []
         states = self._state.states_to_publish(info.typed_search_attributes.get(ARVO_STATE))
         if states is not None:
